@@ -1,0 +1,1 @@
+"""lenspin: a Slack app that gets LogMeIn Rescue Lens PIN codes for technicians."""

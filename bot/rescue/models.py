@@ -1,0 +1,74 @@
+"""Small typed values passed between the Rescue layer and the rest of the bot."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+PIN_LENGTH = 6
+
+# Rescue rejects or truncates longer values (API-NOTES, "Field meaning and limits").
+FIELD_LIMITS: dict[str, int] = {
+    "name": 64,
+    "custom1": 512,
+    "custom2": 512,
+    "custom3": 256,
+    "custom4": 64,
+    "custom5": 64,
+    "tracking": 64,
+}
+
+
+class ResultCode(enum.Enum):
+    """The result enum of requestLensPINCodeV2 (and V3), plus UNKNOWN for anything new."""
+
+    OK = "requestPINCode_OK"
+    ERROR = "requestPINCode_Error"
+    NOT_LOGGED_IN = "requestPINCode_NotLoggedIn"
+    NOT_TECHNICIAN = "requestPINCode_NotTechnician"
+    NO_TECH_CONSOLE_RUNNING = "requestPINCode_NoTechConsoleRunning"
+    OUT_OF_PIN_CODES = "requestPINCode_OutOfPINCodes"
+    POLL_RATE_EXCEEDED = "requestPINCode_PollRateExceeded"
+    USER_IS_DELETED = "requestPINCode_User_Is_Deleted"
+    INVALID_SECRET_AUTH_CODE = "requestPINCode_Invalid_SecretAuthCode"
+    USER_DELETED_OR_DISABLED = "requestPINCode_User_Deleted_Or_Disabled"
+    NO_ACCESS_TO_LENS = "requestPINCode_NoAccessToLens"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: object) -> ResultCode:
+        """Map Rescue's text to a member; anything unrecognised becomes UNKNOWN."""
+        text = str(value or "").strip()
+        for member in cls:
+            if member.value == text and member is not cls.UNKNOWN:
+                return member
+        return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class PinRequest:
+    """What a technician asks Rescue for: the session's Name, custom fields and flags."""
+
+    name: str
+    custom1: str = ""
+    custom2: str = ""
+    custom3: str = ""
+    custom4: str = ""
+    custom5: str = ""
+    tracking: str = ""
+    no_tech_console: bool = False
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A PIN Rescue created: always six digits, zero-padded on the left."""
+
+    code: str
+
+    @classmethod
+    def from_rescue(cls, raw: object) -> Pin:
+        """Normalise Rescue's sPINCode (string or int, maybe short) to six digits."""
+        text = str(raw if raw is not None else "").strip()
+        if not text.isdigit() or not text.isascii() or len(text) > PIN_LENGTH:
+            raise ValueError("not a PIN code")
+        return cls(text.zfill(PIN_LENGTH))
