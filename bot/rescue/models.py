@@ -72,3 +72,17 @@ class Pin:
         if not text.isdigit() or not text.isascii() or len(text) > PIN_LENGTH:
             raise ValueError("not a PIN code")
         return cls(text.zfill(PIN_LENGTH))
+
+
+def is_xml_safe(text: str) -> bool:
+    """Tell whether XML 1.0 can carry every character of text (no control characters)."""
+    return all(_xml_char(ord(ch)) for ch in text)
+
+
+def _xml_char(cp: int) -> bool:
+    return (
+        cp in (0x9, 0xA, 0xD)
+        or 0x20 <= cp <= 0xD7FF
+        or 0xE000 <= cp <= 0xFFFD
+        or 0x10000 <= cp <= 0x10FFFF
+    )
