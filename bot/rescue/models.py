@@ -30,7 +30,7 @@ class ResultCode(enum.Enum):
     OUT_OF_PIN_CODES = "requestPINCode_OutOfPINCodes"
     POLL_RATE_EXCEEDED = "requestPINCode_PollRateExceeded"
     USER_IS_DELETED = "requestPINCode_User_Is_Deleted"
-    INVALID_SECRET_AUTH_CODE = "requestPINCode_Invalid_SecretAuthCode"
+    INVALID_SECRET_AUTH_CODE = "requestPINCode_Invalid_SecretAuthCode"  # noqa: S105 (a name)
     USER_DELETED_OR_DISABLED = "requestPINCode_User_Deleted_Or_Disabled"
     NO_ACCESS_TO_LENS = "requestPINCode_NoAccessToLens"
     UNKNOWN = "unknown"
