@@ -1,0 +1,166 @@
+"""A PIN request's life after the modal closes: its turn, Rescue's answer, retries, outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.rescue.errors import Rejected, RescueError
+from bot.rescue.models import Pin, PinRequest, ResultCode
+
+logger = logging.getLogger(__name__)
+
+# Rescue allows one PIN code per second per auth code (API-NOTES, "PIN codes").
+RESCUE_INTERVAL = 1.0
+# How long a request keeps retrying PollRateExceeded, counted from its turn.
+RETRY_BUDGET = 10.0
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 3.0
+
+Outcome = Pin | RescueError
+
+
+class PinSource(Protocol):
+    """Anything that turns a PinRequest into a Pin: the Rescue client or a stand-in."""
+
+    def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
+        """Ask Rescue for a PIN; raise a RescueError on failure."""
+        ...
+
+
+class Pacer(Protocol):
+    """Hands out turns so that calls sharing a key leave at most once per interval."""
+
+    def wait_turn(self, key: str) -> None:
+        """Block until this caller may make its call for key."""
+        ...
+
+
+class LocalPacer:
+    """A Pacer for one process: reserves the next free slot per key under a lock."""
+
+    def __init__(
+        self,
+        interval: float = RESCUE_INTERVAL,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next_slot: dict[str, float] = {}
+
+    def wait_turn(self, key: str) -> None:
+        """Reserve the next slot for key, then sleep until it comes."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot.get(key, now))
+            self._next_slot[key] = slot + self._interval
+            # Forget keys whose slots are long past, so the map stays as small as the
+            # set of codes in use right now.
+            for stale in [k for k, t in self._next_slot.items() if t < now - self._interval]:
+                del self._next_slot[stale]
+        if slot > now:
+            self._sleep(slot - now)
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked for a PIN, as Slack names them."""
+
+    team_id: str
+    user_id: str
+
+
+class PinService:
+    """Runs PIN requests on its own threads, so slow Rescue calls never hold up Slack acks."""
+
+    def __init__(
+        self,
+        rescue: PinSource,
+        *,
+        auth_code: str,
+        pacer: Pacer | None = None,
+        workers: int = 8,
+        retry_budget: float = RETRY_BUDGET,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rescue = rescue
+        self._auth_code = auth_code
+        self._pace_key = hashlib.sha256(auth_code.encode()).hexdigest()[:16]
+        self._pacer = pacer or LocalPacer(clock=clock, sleep=sleep)
+        self._retry_budget = retry_budget
+        self._clock = clock
+        self._sleep = sleep
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
+
+    def submit(
+        self, requester: Requester, request: PinRequest, on_done: Callable[[Outcome], None]
+    ) -> Future[None]:
+        """Queue a request; on_done receives the Pin or the RescueError, on a PIN thread."""
+        return self._executor.submit(self._run, requester, request, on_done)
+
+    def obtain(self, requester: Requester, request: PinRequest) -> Pin:
+        """Get a PIN now: wait for this code's turn, then retry Rescue's rate limit a while."""
+        self._pacer.wait_turn(self._pace_key)
+        started = self._clock()
+        deadline = started + self._retry_budget
+        backoff = FIRST_BACKOFF
+        attempts = 1
+        while True:
+            try:
+                pin = self._rescue.request_lens_pin(request, auth_code=self._auth_code)
+            except Rejected as error:
+                remaining = deadline - self._clock()
+                if error.code is not ResultCode.POLL_RATE_EXCEEDED or remaining <= 0:
+                    self._log(requester, error.code.name, started, attempts)
+                    raise
+                self._sleep(min(backoff, remaining))
+                backoff = min(backoff * 1.5, MAX_BACKOFF)
+                attempts += 1
+                self._pacer.wait_turn(self._pace_key)
+            except RescueError as error:
+                self._log(requester, type(error).__name__, started, attempts)
+                raise
+            else:
+                self._log(requester, "OK", started, attempts)
+                return pin
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop taking requests; with wait, let the queued ones finish."""
+        self._executor.shutdown(wait=wait, cancel_futures=not wait)
+
+    def _run(
+        self, requester: Requester, request: PinRequest, on_done: Callable[[Outcome], None]
+    ) -> None:
+        outcome: Outcome
+        try:
+            outcome = self.obtain(requester, request)
+        except RescueError as error:
+            outcome = error
+        except Exception:
+            logger.exception("PIN request for %s failed unexpectedly", requester.user_id)
+            outcome = RescueError("unexpected failure")
+        try:
+            on_done(outcome)
+        except Exception:
+            logger.exception("Delivering the outcome to %s failed", requester.user_id)
+
+    def _log(self, requester: Requester, result: str, started: float, attempts: int) -> None:
+        logger.info(
+            "PIN request team=%s user=%s result=%s attempts=%d took_ms=%d",
+            requester.team_id,
+            requester.user_id,
+            result,
+            attempts,
+            (self._clock() - started) * 1000,
+        )

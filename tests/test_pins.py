@@ -1,0 +1,156 @@
+"""PinService: pacing per auth code, the PollRateExceeded retry budget, outcomes."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from bot.pins import LocalPacer, PinService, Requester
+from bot.rescue.errors import Rejected, RescueError, Timeout
+from bot.rescue.models import Pin, PinRequest, ResultCode
+
+WHO = Requester(team_id="T1", user_id="U1")
+REQUEST = PinRequest(name="Jane")
+
+
+class Clock:
+    """Virtual time: sleeping advances it, so pacing is checked without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Scripted:
+    """A PinSource that answers from a script and notes when each call happened."""
+
+    def __init__(self, clock: Clock, answers: Iterator[Pin | RescueError]) -> None:
+        self.clock = clock
+        self.answers = answers
+        self.calls: list[tuple[float, str]] = []
+
+    def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
+        self.calls.append((self.clock(), auth_code))
+        answer = next(self.answers)
+        if isinstance(answer, RescueError):
+            raise answer
+        return answer
+
+
+def rate_limited(times: int) -> Iterator[Pin | RescueError]:
+    for _ in range(times):
+        yield Rejected(ResultCode.POLL_RATE_EXCEEDED)
+    while True:
+        yield Pin("123456")
+
+
+def service(clock: Clock, source: Scripted) -> PinService:
+    return PinService(source, auth_code="code-1", clock=clock, sleep=clock.sleep, workers=2)
+
+
+def test_pacer_spaces_one_key_and_leaves_others_alone() -> None:
+    clock = Clock()
+    pacer = LocalPacer(1.0, clock=clock, sleep=clock.sleep)
+    starts = []
+    for key in ("a", "a", "a", "b"):
+        pacer.wait_turn(key)
+        starts.append(clock.now)
+    assert starts[1] - starts[0] == pytest.approx(1.0)
+    assert starts[2] - starts[1] == pytest.approx(1.0)
+    # "b" has never been used: its first turn is at once.
+    assert starts[3] == starts[2]
+
+
+def test_a_pin_comes_back_on_first_try() -> None:
+    clock = Clock()
+    source = Scripted(clock, rate_limited(0))
+    assert service(clock, source).obtain(WHO, REQUEST) == Pin("123456")
+    assert source.calls == [(100.0, "code-1")]
+
+
+def test_poll_rate_exceeded_is_retried_within_the_budget() -> None:
+    clock = Clock()
+    source = Scripted(clock, rate_limited(3))
+    assert service(clock, source).obtain(WHO, REQUEST) == Pin("123456")
+    times = [t for t, _ in source.calls]
+    assert len(times) == 4
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(times))
+    assert times[-1] - times[0] <= 10.0
+
+
+def test_poll_rate_exceeded_gives_up_after_about_ten_seconds() -> None:
+    clock = Clock()
+    source = Scripted(clock, rate_limited(1000))
+    with pytest.raises(Rejected) as caught:
+        service(clock, source).obtain(WHO, REQUEST)
+    assert caught.value.code is ResultCode.POLL_RATE_EXCEEDED
+    first, last = source.calls[0][0], source.calls[-1][0]
+    assert 8.0 <= last - first <= 11.0
+    assert len(source.calls) >= 4
+
+
+def test_other_rejections_are_not_retried() -> None:
+    clock = Clock()
+    source = Scripted(clock, iter([Rejected(ResultCode.NO_TECH_CONSOLE_RUNNING)]))
+    with pytest.raises(Rejected):
+        service(clock, source).obtain(WHO, REQUEST)
+    assert len(source.calls) == 1
+
+
+def test_the_budget_starts_when_the_turn_comes() -> None:
+    clock = Clock()
+    source = Scripted(clock, rate_limited(0))
+    pins = service(clock, source)
+    # Twelve technicians at once: the last one's turn comes 11 s later, past one budget,
+    # yet it still gets a PIN rather than a rate-limit message.
+    results = [pins.obtain(Requester("T1", f"U{i}"), REQUEST) for i in range(12)]
+    assert results == [Pin("123456")] * 12
+    assert source.calls[-1][0] - source.calls[0][0] == pytest.approx(11.0)
+
+
+def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread() -> None:
+    clock = Clock()
+    source = Scripted(clock, iter([Timeout("slow")]))
+    pins = service(clock, source)
+    outcomes: list[object] = []
+    threads: list[str] = []
+    done = threading.Event()
+
+    def on_done(outcome: object) -> None:
+        outcomes.append(outcome)
+        threads.append(threading.current_thread().name)
+        done.set()
+
+    pins.submit(WHO, REQUEST, on_done).result(timeout=5)
+    assert done.is_set()
+    assert isinstance(outcomes[0], Timeout)
+    assert threads[0].startswith("lenspin-pin")
+
+
+def test_a_bug_becomes_a_generic_failure_and_a_failing_callback_is_contained() -> None:
+    class Broken:
+        def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
+            raise KeyError("bug")
+
+    clock = Clock()
+    pins = PinService(Broken(), auth_code="c", workers=1, clock=clock, sleep=clock.sleep)
+    outcomes: list[object] = []
+    pins.submit(WHO, REQUEST, outcomes.append).result(timeout=5)
+    assert type(outcomes[0]) is RescueError
+
+    def explode(_: object) -> None:
+        raise RuntimeError("delivery bug")
+
+    # The future completes normally: a delivery bug must not kill the PIN thread.
+    pins.submit(WHO, REQUEST, explode).result(timeout=5)
+    pins.shutdown()
