@@ -1,0 +1,1 @@
+"""Stand-ins for Slack and Rescue on loopback, used by the demo and the tests."""
