@@ -1,0 +1,310 @@
+"""The LogMeIn Rescue SOAP client: zeep over our shipped WSDL, with a total deadline per call."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+import zeep
+import zeep.exceptions
+from lxml import etree
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ReadTimeoutError
+from zeep.utils import get_media_type
+
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
+from bot.rescue.models import Pin, PinRequest, ResultCode, is_xml_safe
+
+__all__ = ["RescueClient"]
+
+log = logging.getLogger("bot.rescue")
+
+WSDL_PATH = Path(__file__).with_name("wsdl") / "API.wsdl"
+_TNS = "https://secure.logmeinrescue.com/API/API.asmx"
+_BINDINGS = {"1.1": f"{{{_TNS}}}APISoap", "1.2": f"{{{_TNS}}}APISoap12"}
+
+# A Rescue reply is a few hundred bytes; anything near this is not a reply we can use.
+MAX_REPLY_BYTES = 1024 * 1024
+_READ_SIZE = 64 * 1024
+# Above the thread pool that calls us, so concurrent calls keep their connections.
+_POOL_SIZE = 16
+# Rescue's own strings (an unknown result code) end up in logs; keep them short.
+_MAX_RAW = 80
+_MISSING = object()
+
+
+class RescueClient:
+    """Calls Rescue's API.asmx; one instance is built at start-up and shared by all threads."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        soap_version: str = "1.1",
+        timeout: float = 15.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        """Load the shipped WSDL and bind it to api_url.
+
+        A session passed in is used as is and left open by close(); without this module's
+        adapter mounted, its deadline is enforced between reads only, not within one.
+        """
+        if soap_version not in _BINDINGS:
+            raise ValueError("soap_version must be '1.1' or '1.2'")
+        if urlsplit(api_url).scheme not in ("http", "https"):
+            raise ValueError("api_url must be an http(s) URL")
+        if not timeout > 0:
+            raise ValueError("timeout must be positive")
+        self._own_session = session is None
+        if session is None:
+            session = requests.Session()
+            adapter = _DeadlineAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
+        settings = zeep.Settings(
+            strict=True,
+            xml_huge_tree=False,
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        )
+        transport = _DeadlineTransport(session=session, timeout=timeout)
+        client = zeep.Client(str(WSDL_PATH), transport=transport, settings=settings)
+        self._service = client.create_service(_BINDINGS[soap_version], api_url)
+
+    def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
+        """Ask Rescue for a Lens PIN; raise Rejected, Unavailable or Timeout."""
+        operation = "requestLensPINCodeV2"
+        fields = {
+            "sCField0": request.name,
+            "sCField1": request.custom1,
+            "sCField2": request.custom2,
+            "sCField3": request.custom3,
+            "sCField4": request.custom4,
+            "sCField5": request.custom5,
+            "sTracking0": request.tracking,
+            "sAuthCode": auth_code,
+        }
+        _require_xml_safe(fields)
+        reply, elapsed_ms = self._call(
+            operation, **fields, bNoTechConsole=bool(request.no_tech_console)
+        )
+        code, raw = self._result(operation, reply, "requestLensPINCodeV2Result", elapsed_ms)
+        if code is not ResultCode.OK:
+            raise Rejected(code, raw)
+        try:
+            return Pin.from_rescue(getattr(reply, "sPINCode", None))
+        except ValueError:
+            log.warning("Rescue %s failed: unavailable (OK without a usable PIN)", operation)
+            raise Unavailable("Rescue answered OK without a usable PIN") from None
+
+    def close(self) -> None:
+        """Release pooled connections (a session passed in stays open)."""
+        if self._own_session:
+            self._session.close()
+
+    def _call(self, operation: str, **kwargs: Any) -> tuple[Any, int]:
+        """Send one operation; return zeep's reply and the latency, or raise Unavailable/Timeout.
+
+        Exception texts are written here and in the transport, short and free of envelopes
+        and values, and raised `from None` because the originals (zeep's) can quote the body.
+        """
+        started = time.monotonic()
+        try:
+            return getattr(self._service, operation)(**kwargs), _ms_since(started)
+        except RescueError as exc:  # from _DeadlineTransport: the network side
+            error: RescueError = exc
+        except zeep.exceptions.Fault as exc:
+            error = Unavailable(f"Rescue answered a SOAP fault ({_short(exc.code)})")
+        except zeep.exceptions.TransportError as exc:
+            error = Unavailable(f"Rescue answered HTTP {exc.status_code}, not a SOAP reply")
+        except (zeep.exceptions.Error, etree.LxmlError, ValueError) as exc:
+            error = Unavailable(f"Rescue answered something unreadable ({type(exc).__name__})")
+        kind = "timeout" if isinstance(error, Timeout) else "unavailable"
+        log.warning(
+            "Rescue %s failed: %s (%s) after %d ms", operation, kind, error, _ms_since(started)
+        )
+        raise error from None
+
+    def _result(
+        self, operation: str, reply: Any, name: str, elapsed_ms: int
+    ) -> tuple[ResultCode, str]:
+        """Read an operation's result code from the reply and log the call's one INFO line."""
+        raw = getattr(reply, name, _MISSING)
+        if raw is _MISSING:
+            log.warning("Rescue %s failed: unavailable (no result code)", operation)
+            raise Unavailable("Rescue answered without a result code")
+        # An empty result element is a result all the same: ResultCode.parse makes it UNKNOWN.
+        raw = "" if raw is None else _short(raw)
+        code = ResultCode.parse(raw)
+        log.info("Rescue %s answered %s in %d ms", operation, code.name, elapsed_ms)
+        return code, raw
+
+
+class _DeadlineTransport(zeep.Transport):
+    """Posts under one total deadline with a size cap, and never logs a body.
+
+    zeep's own post() logs whole envelopes (auth code included) at DEBUG, so this one
+    replaces it rather than extending it.
+    """
+
+    def __init__(self, *, session: requests.Session, timeout: float) -> None:
+        super().__init__(session=session, operation_timeout=timeout)
+        self._timeout = timeout
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        """Post message and read the whole reply within the deadline, or raise a RescueError."""
+        # total= also bounds connect plus the wait for headers; requests alone bounds each
+        # socket operation, which a server sending a byte at a time never trips.
+        limits = urllib3.Timeout(connect=self._timeout, read=self._timeout, total=self._timeout)
+        with _Deadline(self._timeout) as deadline:
+            try:
+                response = self.session.post(
+                    address, data=message, headers=headers, stream=True, timeout=limits
+                )
+                with response:
+                    body = _read_body(response.raw, deadline)
+            except requests.ConnectTimeout:
+                # Nothing was sent, so no PIN can exist: safe to call it unavailable.
+                raise Unavailable("connect to Rescue timed out") from None
+            except (requests.RequestException, Urllib3Error, OSError) as exc:
+                if deadline.expired or isinstance(exc, requests.Timeout | ReadTimeoutError):
+                    raise Timeout("Rescue did not answer in time") from None
+                raise Unavailable(f"Rescue unreachable ({type(exc).__name__})") from None
+            if deadline.expired:
+                # The deadline cut the connection; what was read may be a truncated reply.
+                raise Timeout("Rescue did not answer in time")
+        media_type = get_media_type(response.headers.get("Content-Type", "text/xml"))
+        if response.status_code != 200 and "xml" not in media_type:
+            # An error page from IIS or a proxy, not a SOAP fault: zeep would quote it whole.
+            raise Unavailable(f"Rescue answered HTTP {response.status_code}")
+        # zeep reads response.content; the stream is consumed, so hand the body over.
+        response._content = body
+        return response
+
+
+def _read_body(raw: urllib3.BaseHTTPResponse, deadline: _Deadline) -> bytes:
+    """Read the body one socket read at a time, up to MAX_REPLY_BYTES, within the deadline."""
+    body = bytearray()
+    while chunk := raw.read1(_READ_SIZE):
+        body += chunk
+        if len(body) > MAX_REPLY_BYTES:
+            raise Unavailable("Rescue reply too large")
+        # Needed only where _Deadline cannot cut the connection (a session passed in).
+        if deadline.passed():
+            raise Timeout("Rescue did not answer in time")
+    return bytes(body)
+
+
+# --- The deadline: cutting a call's connection when its time is up ----------------------------
+
+_current = threading.local()  # the _Deadline of the call running on this thread, if any
+# Guards which call owns a pooled connection, so a late deadline never cuts the next call.
+_owner_lock = threading.Lock()
+
+
+class _Deadline:
+    """One call's deadline; when it passes, the call's socket is shut so no read waits on.
+
+    Per-read socket timeouts cannot bound a whole call: a server that sends a byte every
+    second keeps every read short and the call alive forever.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._at = time.monotonic() + seconds
+        self._connection: _CuttableConnection | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _current.deadline = None
+        with _owner_lock:
+            self._connection = None
+
+    def passed(self) -> bool:
+        """Tell whether the deadline has passed, whether or not the timer has fired yet."""
+        return self.expired or time.monotonic() >= self._at
+
+    def attach(self, connection: _CuttableConnection) -> None:
+        """Make connection the one to cut (called with _owner_lock held)."""
+        self._connection = connection
+
+    def _expire(self) -> None:
+        with _owner_lock:
+            self.expired = True
+            connection = self._connection
+            if connection is None or connection.deadline is not self:
+                return
+            sock = connection.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already closed: nothing left to cut
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+class _CuttableConnection(HTTPConnection):
+    """A pooled connection that tells the current call's _Deadline it is the one in use."""
+
+    deadline: _Deadline | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        """Register with the calling thread's deadline, then send as usual."""
+        deadline = getattr(_current, "deadline", None)
+        with _owner_lock:
+            self.deadline = deadline
+            if deadline is not None:
+                deadline.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _CuttableHTTPSConnection(_CuttableConnection, HTTPSConnection):
+    """The same over TLS."""
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _CuttableConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _CuttableHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """An HTTPAdapter whose connections a call's _Deadline can cut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager as usual, with pools of cuttable connections."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def _require_xml_safe(fields: dict[str, str]) -> None:
+    # Names only in the message: the values are customer data or the auth code.
+    bad = [name for name, value in fields.items() if not is_xml_safe(value)]
+    if bad:
+        raise ValueError(f"XML 1.0 cannot carry the text of {', '.join(bad)}")
+
+
+def _short(text: object) -> str:
+    return str(text)[:_MAX_RAW]
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
