@@ -1,0 +1,104 @@
+"""create_app: wires settings and dependencies into a Bolt app; wiring only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.pins import Pacer, PinService, PinSource
+
+if TYPE_CHECKING:
+    from bot.rescue.client import RescueClient
+from bot.slack import SlackDeps, register
+from bot.slack.delivery import Delivery
+
+# views.open must finish while the trigger is fresh (3 s), so a slow Slack is cut short.
+ACK_PATH_TIMEOUT = 5
+DELIVERY_TIMEOUT = 10
+# Bolt runs listeners on this pool; each holds a thread only for a views.open call.
+LISTENER_THREADS = 16
+
+
+def create_app(
+    settings: Settings,
+    *,
+    rescue: PinSource,
+    pacer: Pacer | None = None,
+    pin_workers: int = 8,
+) -> App:
+    """Build the Bolt app for these settings, talking to Rescue through `rescue`."""
+    # Listeners open modals with this client: no retry may sleep inside Slack's 3 s.
+    client = WebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=ACK_PATH_TIMEOUT
+    )
+    # Answers travel after ack(), on PIN threads, where honouring Retry-After is right.
+    delivery_client = WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=DELIVERY_TIMEOUT,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+    bolt_logger = logging.getLogger("slack_bolt.App")
+    bolt_logger.addFilter(_QUIET)
+    app = App(
+        signing_secret=settings.slack_signing_secret,
+        client=client,
+        # A static answer instead of Bolt's auth.test, which would put a Slack round trip
+        # in front of the first ack after every start.
+        authorize=_static_authorize(settings.slack_bot_token),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="lenspin-bolt"
+        ),
+    )
+    pins = PinService(rescue, auth_code=settings.rescue_auth_code, pacer=pacer, workers=pin_workers)
+    delivery = Delivery(delivery_client, slack_api_url=settings.slack_api_url)
+    register(app, SlackDeps(settings=settings, pins=pins, delivery=delivery))
+    return app
+
+
+def _static_authorize(bot_token: str) -> Callable[..., AuthorizeResult]:
+    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
+
+    return authorize
+
+
+class _ExpectedBoltWarnings(logging.Filter):
+    """Drops Bolt's notes that SLACK_BOT_TOKEN goes unused: we hand it a client on purpose."""
+
+    _EXPECTED = frozenset((warning_client_prioritized_and_token_skipped(), warning_token_skipped()))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._EXPECTED
+
+
+def rescue_client(settings: Settings) -> RescueClient:
+    """The real Rescue client for these settings (entry points only: it loads zeep)."""
+    from bot.rescue.client import RescueClient  # noqa: PLC0415
+
+    return RescueClient(
+        api_url=settings.rescue_api_url,
+        soap_version=settings.rescue_soap_version,
+        timeout=settings.rescue_timeout,
+    )
+
+
+_QUIET = _ExpectedBoltWarnings()

@@ -1,0 +1,109 @@
+"""Getting a private answer to the technician: response_url, then an ephemeral post, then a DM."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+logger = logging.getLogger(__name__)
+
+SLACK_HOOKS_HOST = "hooks.slack.com"
+WEBHOOK_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a technician's answer goes: their user id, the channel and the command's URL."""
+
+    user_id: str
+    channel_id: str = ""
+    response_url: str = ""
+
+    def to_metadata(self) -> str:
+        """Encode channel and response_url for a modal's private_metadata."""
+        return json.dumps({"channel_id": self.channel_id, "response_url": self.response_url})
+
+    @classmethod
+    def from_metadata(cls, user_id: str, metadata: str | None) -> Destination:
+        """Decode private_metadata; anything unreadable leaves only the DM route."""
+        try:
+            data = json.loads(metadata or "{}")
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        channel_id, response_url = data.get("channel_id"), data.get("response_url")
+        return cls(
+            user_id=user_id,
+            channel_id=channel_id if isinstance(channel_id, str) else "",
+            response_url=response_url if isinstance(response_url, str) else "",
+        )
+
+
+class Delivery:
+    """Sends one message privately to one technician by the first route that works."""
+
+    def __init__(self, client: WebClient, *, slack_api_url: str) -> None:
+        self._client = client
+        # Besides Slack's own hooks host, trust only the server the Web API client talks
+        # to (a stand-in on loopback in tests), so a response_url can't send a PIN elsewhere.
+        api = urlsplit(slack_api_url)
+        self._trusted_origins = {("https", SLACK_HOOKS_HOST), (api.scheme, api.netloc)}
+
+    def send(self, destination: Destination, message: dict[str, Any]) -> str | None:
+        """Deliver message; return the route that worked, or None when none did."""
+        user = destination.user_id
+        if self._via_response_url(destination, message):
+            return _delivered("response_url", user)
+        if destination.channel_id and self._via_api(
+            "chat.postEphemeral", channel=destination.channel_id, user=user, **message
+        ):
+            return _delivered("ephemeral", user)
+        # A DM needs only chat:write: posting to a user id opens the app's DM with them.
+        if self._via_api("chat.postMessage", channel=user, **message):
+            return _delivered("dm", user)
+        logger.error("Could not deliver an answer to user=%s by any route", user)
+        return None
+
+    def _via_response_url(self, destination: Destination, message: dict[str, Any]) -> bool:
+        url = destination.response_url
+        if not url:
+            return False
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) not in self._trusted_origins:
+            logger.warning("Ignoring a response_url on an untrusted host: %s", parts.netloc)
+            return False
+        try:
+            response = WebhookClient(url, timeout=WEBHOOK_TIMEOUT).send(
+                response_type="ephemeral", replace_original=False, **message
+            )
+        except (OSError, SlackClientError) as error:
+            logger.warning("response_url failed: %s", type(error).__name__)
+            return False
+        if response.status_code != 200:
+            logger.warning("response_url answered %s %s", response.status_code, response.body)
+            return False
+        return True
+
+    def _via_api(self, method: str, **kwargs: Any) -> bool:
+        try:
+            self._client.api_call(method, json=kwargs)
+        except SlackApiError as error:
+            logger.warning("%s failed: %s", method, error.response.get("error"))
+            return False
+        except (OSError, SlackClientError) as error:
+            logger.warning("%s failed: %s", method, type(error).__name__)
+            return False
+        return True
+
+
+def _delivered(route: str, user_id: str) -> str:
+    logger.info("Answer delivered to user=%s via %s", user_id, route)
+    return route

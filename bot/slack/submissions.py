@@ -1,0 +1,103 @@
+"""The PIN form's submission: validate again, ack, and hand the request to the PIN service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from slack_bolt import Ack
+
+from bot import texts
+from bot.config import FieldSpec, Settings
+from bot.pins import Outcome, PinService, Requester
+from bot.rescue.models import Pin, PinRequest, is_xml_safe
+from bot.slack import ids, messages
+from bot.slack.delivery import Delivery, Destination
+
+logger = logging.getLogger(__name__)
+
+StateValues = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
+def rescue_length(text: str) -> int:
+    """Length as Rescue counts it: .NET strings count UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def read_pin_form(
+    values: StateValues, fields: Sequence[FieldSpec]
+) -> tuple[PinRequest | None, dict[str, str]]:
+    """Turn the modal's state into a PinRequest, or inline errors keyed by block_id."""
+    errors: dict[str, str] = {}
+    texts_by_key: dict[str, str] = {}
+    for spec in fields:
+        block_id = ids.field_block(spec.key)
+        raw = values.get(block_id, {}).get(ids.FIELD_ACTION, {}).get("value")
+        text = raw if isinstance(raw, str) else ""
+        error = _field_error(spec, text)
+        if error:
+            errors[block_id] = error
+        texts_by_key[spec.key] = text
+    if errors:
+        return None, errors
+    selected = values.get(ids.NO_TECH_CONSOLE_BLOCK, {}).get(ids.NO_TECH_CONSOLE_ACTION, {})
+    options = selected.get("selected_options") or []
+    no_console = any(
+        isinstance(o, dict) and o.get("value") == ids.NO_TECH_CONSOLE_OPTION for o in options
+    )
+    return PinRequest(**texts_by_key, no_tech_console=no_console), {}
+
+
+def _field_error(spec: FieldSpec, text: str) -> str | None:
+    if spec.required and not text.strip():
+        return texts.ERROR_REQUIRED
+    length = rescue_length(text)
+    if length > spec.max_length:
+        return texts.ERROR_TOO_LONG.format(limit=spec.max_length, length=length)
+    if not is_xml_safe(text):
+        return texts.ERROR_UNSAFE
+    return None
+
+
+class PinSubmission:
+    """Handles the PIN form's view_submission and delivers the outcome when it comes."""
+
+    def __init__(self, settings: Settings, pins: PinService, delivery: Delivery) -> None:
+        self._settings = settings
+        self._pins = pins
+        self._delivery = delivery
+
+    def handle(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Answer with inline errors, or close the modal and queue the PIN request."""
+        user = body.get("user") or {}
+        user_id = user.get("id", "")
+        if not self._settings.is_allowed(user_id):
+            ack(
+                response_action="errors",
+                errors={ids.field_block("name"): texts.ERROR_NOT_ALLOWED_SUBMIT},
+            )
+            return
+        request, errors = read_pin_form(
+            view.get("state", {}).get("values", {}), self._settings.visible_fields
+        )
+        if request is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        destination = Destination.from_metadata(user_id, view.get("private_metadata"))
+        requester = Requester(team_id=(body.get("team") or {}).get("id", ""), user_id=user_id)
+        self._pins.submit(
+            requester,
+            request,
+            lambda outcome: self._deliver(destination, request.name, outcome),
+        )
+
+    def _deliver(self, destination: Destination, name: str, outcome: Outcome) -> None:
+        if isinstance(outcome, Pin):
+            message = messages.pin_ready(outcome, name=name)
+        else:
+            message = messages.pin_failed(
+                outcome, name=name, timeout_seconds=self._settings.rescue_timeout
+            )
+        self._delivery.send(destination, message)
