@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from bot.rescue.errors import Rejected, RescueError
@@ -22,6 +26,8 @@ RESCUE_INTERVAL = 1.0
 RETRY_BUDGET = 10.0
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 3.0
+# No request waits this long for its turn; a booking further ahead is stale.
+MAX_QUEUE = 3600.0
 
 Outcome = Pin | RescueError
 
@@ -42,34 +48,49 @@ class Pacer(Protocol):
         ...
 
 
-class LocalPacer:
-    """A Pacer for one process: reserves the next free slot per key under a lock."""
+class FilePacer:
+    """A Pacer shared by every process on this machine: each key's next free slot is a locked file.
+
+    gunicorn runs several worker processes, and Rescue's limit is per auth code, not per process.
+    """
 
     def __init__(
         self,
+        directory: Path | None = None,
         interval: float = RESCUE_INTERVAL,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._directory = directory or Path(tempfile.gettempdir())
         self._interval = interval
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next_slot: dict[str, float] = {}
 
     def wait_turn(self, key: str) -> None:
-        """Reserve the next slot for key, then sleep until it comes."""
-        with self._lock:
+        """Reserve the next slot for key under an exclusive file lock, then sleep until it."""
+        fd = os.open(self._directory / f"lenspin-pace-{key}", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             now = self._clock()
-            slot = max(now, self._next_slot.get(key, now))
-            self._next_slot[key] = slot + self._interval
-            # Forget keys whose slots are long past, so the map stays as small as the
-            # set of codes in use right now.
-            for stale in [k for k, t in self._next_slot.items() if t < now - self._interval]:
-                del self._next_slot[stale]
+            booked = _read_float(os.pread(fd, 64, 0))
+            # The monotonic clock restarts at boot; a slot far ahead is from before a reboot.
+            if booked is None or booked > now + MAX_QUEUE:
+                booked = now
+            slot = max(now, booked)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, repr(slot + self._interval).encode(), 0)
+        finally:
+            os.close(fd)  # closing releases the lock
         if slot > now:
             self._sleep(slot - now)
+
+
+def _read_float(raw: bytes) -> float | None:
+    try:
+        return float(raw)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,10 @@ class Requester:
 
     team_id: str
     user_id: str
+
+
+class NotSent(RescueError):
+    """The bot was stopping before this request reached Rescue, so nothing was created."""
 
 
 class PinService:
@@ -92,15 +117,17 @@ class PinService:
         workers: int = 8,
         retry_budget: float = RETRY_BUDGET,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._rescue = rescue
         self._auth_code = auth_code
         self._pace_key = hashlib.sha256(auth_code.encode()).hexdigest()[:16]
-        self._pacer = pacer or LocalPacer(clock=clock, sleep=sleep)
+        self._stopping = threading.Event()
+        # Waits for a turn or a retry end early when the service stops.
+        self._sleep = sleep or self._stopping.wait
+        self._pacer = pacer or FilePacer(clock=clock, sleep=self._sleep)
         self._retry_budget = retry_budget
         self._clock = clock
-        self._sleep = sleep
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
 
     def submit(
@@ -111,7 +138,7 @@ class PinService:
 
     def obtain(self, requester: Requester, request: PinRequest) -> Pin:
         """Get a PIN now: wait for this code's turn, then retry Rescue's rate limit a while."""
-        self._pacer.wait_turn(self._pace_key)
+        self._wait_turn()
         started = self._clock()
         deadline = started + self._retry_budget
         backoff = FIRST_BACKOFF
@@ -127,7 +154,7 @@ class PinService:
                 self._sleep(min(backoff, remaining))
                 backoff = min(backoff * 1.5, MAX_BACKOFF)
                 attempts += 1
-                self._pacer.wait_turn(self._pace_key)
+                self._wait_turn()
             except RescueError as error:
                 self._log(requester, type(error).__name__, started, attempts)
                 raise
@@ -135,9 +162,15 @@ class PinService:
                 self._log(requester, "OK", started, attempts)
                 return pin
 
-    def shutdown(self, *, wait: bool = True) -> None:
-        """Stop taking requests; with wait, let the queued ones finish."""
-        self._executor.shutdown(wait=wait, cancel_futures=not wait)
+    def shutdown(self) -> None:
+        """Stop: calls under way finish, and requests not yet sent are answered as NotSent."""
+        self._stopping.set()
+        self._executor.shutdown(wait=True)
+
+    def _wait_turn(self) -> None:
+        self._pacer.wait_turn(self._pace_key)
+        if self._stopping.is_set():
+            raise NotSent("stopped before the request was sent")
 
     def _run(
         self, requester: Requester, request: PinRequest, on_done: Callable[[Outcome], None]

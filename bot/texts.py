@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.pins import NotSent
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import ResultCode
 
@@ -90,12 +91,16 @@ UNKNOWN_ANSWER = (
     "Please try again; if it keeps happening, tell your lenspin admin."
 )
 UNAVAILABLE = (
-    "lenspin couldn't get an answer from Rescue (it may be down or having trouble), "
-    "so no PIN was created. Please try again in a minute."
+    "lenspin couldn't get a proper answer from Rescue (it may be down or having trouble), "
+    "so there is no PIN to show. Please try again in a minute."
 )
 TIMEOUT = (
     "Rescue didn't answer within {seconds} seconds. A PIN may still have been created: "
     "check the queue in your Technician Console before asking for another."
+)
+NOT_SENT = (
+    "lenspin was restarting, so your request never reached Rescue and no PIN was created. "
+    "Please run /lenspin again in a moment."
 )
 UNEXPECTED = (
     "Something went wrong inside lenspin, so there is no PIN this time. "
@@ -111,4 +116,6 @@ def failure(error: RescueError, *, timeout_seconds: float) -> str:
         return TIMEOUT.format(seconds=f"{timeout_seconds:g}")
     if isinstance(error, Unavailable):
         return UNAVAILABLE
+    if isinstance(error, NotSent):
+        return NOT_SENT
     return UNEXPECTED

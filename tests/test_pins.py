@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from bot.pins import LocalPacer, PinService, Requester
+from bot.pins import FilePacer, PinService, PinSource, Requester
 from bot.rescue.errors import Rejected, RescueError, Timeout
 from bot.rescue.models import Pin, PinRequest, ResultCode
 
@@ -54,13 +58,25 @@ def rate_limited(times: int) -> Iterator[Pin | RescueError]:
         yield Pin("123456")
 
 
-def service(clock: Clock, source: Scripted) -> PinService:
-    return PinService(source, auth_code="code-1", clock=clock, sleep=clock.sleep, workers=2)
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
-def test_pacer_spaces_one_key_and_leaves_others_alone() -> None:
+@pytest.fixture
+def service(clock: Clock, tmp_path: Path) -> Callable[[PinSource], PinService]:
+    def build(source: PinSource) -> PinService:
+        pacer = FilePacer(tmp_path, clock=clock, sleep=clock.sleep)
+        return PinService(
+            source, auth_code="code-1", pacer=pacer, clock=clock, sleep=clock.sleep, workers=2
+        )
+
+    return build
+
+
+def test_pacer_spaces_one_key_and_leaves_others_alone(tmp_path: Path) -> None:
     clock = Clock()
-    pacer = LocalPacer(1.0, clock=clock, sleep=clock.sleep)
+    pacer = FilePacer(tmp_path, 1.0, clock=clock, sleep=clock.sleep)
     starts = []
     for key in ("a", "a", "a", "b"):
         pacer.wait_turn(key)
@@ -71,46 +87,51 @@ def test_pacer_spaces_one_key_and_leaves_others_alone() -> None:
     assert starts[3] == starts[2]
 
 
-def test_a_pin_comes_back_on_first_try() -> None:
-    clock = Clock()
+def test_a_pin_comes_back_on_first_try(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
     source = Scripted(clock, rate_limited(0))
-    assert service(clock, source).obtain(WHO, REQUEST) == Pin("123456")
+    assert service(source).obtain(WHO, REQUEST) == Pin("123456")
     assert source.calls == [(100.0, "code-1")]
 
 
-def test_poll_rate_exceeded_is_retried_within_the_budget() -> None:
-    clock = Clock()
+def test_poll_rate_exceeded_is_retried_within_the_budget(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
     source = Scripted(clock, rate_limited(3))
-    assert service(clock, source).obtain(WHO, REQUEST) == Pin("123456")
+    assert service(source).obtain(WHO, REQUEST) == Pin("123456")
     times = [t for t, _ in source.calls]
     assert len(times) == 4
     assert all(b - a >= 1.0 for a, b in itertools.pairwise(times))
     assert times[-1] - times[0] <= 10.0
 
 
-def test_poll_rate_exceeded_gives_up_after_about_ten_seconds() -> None:
-    clock = Clock()
+def test_poll_rate_exceeded_gives_up_after_about_ten_seconds(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
     source = Scripted(clock, rate_limited(1000))
     with pytest.raises(Rejected) as caught:
-        service(clock, source).obtain(WHO, REQUEST)
+        service(source).obtain(WHO, REQUEST)
     assert caught.value.code is ResultCode.POLL_RATE_EXCEEDED
     first, last = source.calls[0][0], source.calls[-1][0]
     assert 8.0 <= last - first <= 11.0
     assert len(source.calls) >= 4
 
 
-def test_other_rejections_are_not_retried() -> None:
-    clock = Clock()
+def test_other_rejections_are_not_retried(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
     source = Scripted(clock, iter([Rejected(ResultCode.NO_TECH_CONSOLE_RUNNING)]))
     with pytest.raises(Rejected):
-        service(clock, source).obtain(WHO, REQUEST)
+        service(source).obtain(WHO, REQUEST)
     assert len(source.calls) == 1
 
 
-def test_the_budget_starts_when_the_turn_comes() -> None:
-    clock = Clock()
+def test_the_budget_starts_when_the_turn_comes(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
     source = Scripted(clock, rate_limited(0))
-    pins = service(clock, source)
+    pins = service(source)
     # Twelve technicians at once: the last one's turn comes 11 s later, past one budget,
     # yet it still gets a PIN rather than a rate-limit message.
     results = [pins.obtain(Requester("T1", f"U{i}"), REQUEST) for i in range(12)]
@@ -118,10 +139,11 @@ def test_the_budget_starts_when_the_turn_comes() -> None:
     assert source.calls[-1][0] - source.calls[0][0] == pytest.approx(11.0)
 
 
-def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread() -> None:
-    clock = Clock()
+def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
     source = Scripted(clock, iter([Timeout("slow")]))
-    pins = service(clock, source)
+    pins = service(source)
     outcomes: list[object] = []
     threads: list[str] = []
     done = threading.Event()
@@ -137,13 +159,14 @@ def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread() -> Non
     assert threads[0].startswith("lenspin-pin")
 
 
-def test_a_bug_becomes_a_generic_failure_and_a_failing_callback_is_contained() -> None:
+def test_a_bug_becomes_a_generic_failure_and_a_failing_callback_is_contained(
+    service: Callable[[PinSource], PinService],
+) -> None:
     class Broken:
         def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
             raise KeyError("bug")
 
-    clock = Clock()
-    pins = PinService(Broken(), auth_code="c", workers=1, clock=clock, sleep=clock.sleep)
+    pins = service(Broken())
     outcomes: list[object] = []
     pins.submit(WHO, REQUEST, outcomes.append).result(timeout=5)
     assert type(outcomes[0]) is RescueError
@@ -154,3 +177,28 @@ def test_a_bug_becomes_a_generic_failure_and_a_failing_callback_is_contained() -
     # The future completes normally: a delivery bug must not kill the PIN thread.
     pins.submit(WHO, REQUEST, explode).result(timeout=5)
     pins.shutdown()
+
+
+def _turns(directory: str, count: int) -> list[float]:
+    pacer = FilePacer(Path(directory), 0.1)
+    times = []
+    for _ in range(count):
+        pacer.wait_turn("shared")
+        times.append(time.monotonic())
+    return times
+
+
+def test_pacing_holds_across_processes(tmp_path: Path) -> None:
+    # gunicorn's workers are processes: together they must still leave one call per interval.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        runs = list(pool.map(_turns, [str(tmp_path)] * 2, [3, 3]))
+    times = sorted(t for run in runs for t in run)
+    assert len(times) == 6
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.09, gaps
+
+
+def test_a_booking_from_before_a_reboot_is_ignored(tmp_path: Path, clock: Clock) -> None:
+    (tmp_path / "lenspin-pace-k").write_text(repr(clock.now + 10 * 3600))
+    FilePacer(tmp_path, clock=clock, sleep=clock.sleep).wait_turn("k")
+    assert clock.sleeps == []
