@@ -53,9 +53,14 @@ def run_socket_mode(settings: Settings) -> int:
     from bot.app import create_app, rescue_client  # noqa: PLC0415
 
     configure_logging(settings.log_level)
-    app = create_app(settings, rescue=rescue_client(settings))
+    lenspin = create_app(settings, rescue=rescue_client(settings))
     print("lenspin is connecting to Slack in Socket Mode; press Ctrl-C to stop.", file=sys.stderr)
-    SocketModeHandler(app, settings.slack_app_token).start()
+    try:
+        SocketModeHandler(lenspin.bolt, settings.slack_app_token).start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lenspin.shutdown()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
@@ -34,14 +35,26 @@ DELIVERY_TIMEOUT = 10
 LISTENER_THREADS = 16
 
 
+@dataclass(frozen=True)
+class Lenspin:
+    """The assembled bot: the Bolt app to serve, and what to stop when the process ends."""
+
+    bolt: App
+    pins: PinService
+
+    def shutdown(self) -> None:
+        """Finish the PIN requests under way and answer the queued ones before exiting."""
+        self.pins.shutdown()
+
+
 def create_app(
     settings: Settings,
     *,
     rescue: PinSource,
     pacer: Pacer | None = None,
     pin_workers: int = 8,
-) -> App:
-    """Build the Bolt app for these settings, talking to Rescue through `rescue`."""
+) -> Lenspin:
+    """Build the bot for these settings, talking to Rescue through `rescue`."""
     # Listeners open modals with this client: no retry may sleep inside Slack's 3 s.
     client = WebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=ACK_PATH_TIMEOUT
@@ -71,7 +84,7 @@ def create_app(
     pins = PinService(rescue, auth_code=settings.rescue_auth_code, pacer=pacer, workers=pin_workers)
     delivery = Delivery(delivery_client, slack_api_url=settings.slack_api_url)
     register(app, SlackDeps(settings=settings, pins=pins, delivery=delivery))
-    return app
+    return Lenspin(bolt=app, pins=pins)
 
 
 def _static_authorize(bot_token: str) -> Callable[..., AuthorizeResult]:

@@ -33,3 +33,10 @@ def on_starting(server: Any) -> None:
     except ConfigError as error:
         print(error, file=sys.stderr)
         sys.exit(1)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Before a worker goes (a deploy, a restart), settle every PIN request it holds."""
+    shutdown = getattr(worker.wsgi, "shutdown", None)
+    if callable(shutdown):
+        shutdown()

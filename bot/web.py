@@ -6,33 +6,35 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
-from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import create_app, rescue_client
+from bot.app import Lenspin, create_app, rescue_client
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
+class WSGIApplication:
+    """Serves Slack's requests on /slack/events and answers GET /healthz once built."""
 
-def wsgi_application(app: App) -> WSGIApp:
-    """Serve app on /slack/events and answer GET /healthz once it is built."""
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
+    def __init__(self, lenspin: Lenspin) -> None:
+        self._slack = SlackRequestHandler(lenspin.bolt, path=SLACK_PATH)
+        # gunicorn's worker_exit hook calls this (see bot/gunicorn_conf.py).
+        self.shutdown = lenspin.shutdown
 
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Route one request."""
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in (
             "GET",
             "HEAD",
         ):
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
-        return slack(environ, start_response)
-
-    return application
+        return self._slack(environ, start_response)
 
 
 def load_settings() -> Settings:
@@ -46,8 +48,8 @@ def load_settings() -> Settings:
     return settings
 
 
-def create_application() -> WSGIApp:
+def create_application() -> WSGIApplication:
     """The gunicorn entry point ('bot.web:create_application()'): build everything once."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return wsgi_application(create_app(settings, rescue=rescue_client(settings)))
+    return WSGIApplication(create_app(settings, rescue=rescue_client(settings)))
