@@ -20,14 +20,13 @@ from bot.rescue.models import Pin, PinRequest, ResultCode
 
 logger = logging.getLogger(__name__)
 
-# Rescue allows one PIN code per second per auth code (API-NOTES, "PIN codes").
-RESCUE_INTERVAL = 1.0
+# Rescue allows one PIN code per second per auth code (API-NOTES, "PIN codes"). Calls spaced
+# exactly 1 s apart can arrive 0.99 s apart after network jitter, so keep a margin.
+RESCUE_INTERVAL = 1.1
 # How long a request keeps retrying PollRateExceeded, counted from its turn.
 RETRY_BUDGET = 10.0
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 3.0
-# No request waits this long for its turn; a booking further ahead is stale.
-MAX_QUEUE = 3600.0
 
 Outcome = Pin | RescueError
 
@@ -68,22 +67,26 @@ class FilePacer:
         self._sleep = sleep
 
     def wait_turn(self, key: str) -> None:
-        """Reserve the next slot for key under an exclusive file lock, then sleep until it."""
-        fd = os.open(self._directory / f"lenspin-pace-{key}", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            now = self._clock()
-            booked = _read_float(os.pread(fd, 64, 0))
-            # The monotonic clock restarts at boot; a slot far ahead is from before a reboot.
-            if booked is None or booked > now + MAX_QUEUE:
-                booked = now
-            slot = max(now, booked)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, repr(slot + self._interval).encode(), 0)
-        finally:
-            os.close(fd)  # closing releases the lock
-        if slot > now:
-            self._sleep(slot - now)
+        """Return once this caller may call: the last call for key is an interval old."""
+        path = self._directory / f"lenspin-pace-{key}"
+        while True:
+            # Only the last call's time is kept, never bookings ahead, so a process that
+            # stops with requests queued leaves nothing behind for the next one to wait on.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                now = self._clock()
+                last = _read_float(os.pread(fd, 64, 0))
+                # The monotonic clock restarts at boot: a time ahead of now is from before.
+                # (Within a millisecond counts as due, so float rounding never spins the loop.)
+                if last is None or last > now or now >= last + self._interval - 0.001:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, repr(now).encode(), 0)
+                    return
+                wait = last + self._interval - now
+            finally:
+                os.close(fd)  # closing releases the lock
+            self._sleep(wait)
 
 
 def _read_float(raw: bytes) -> float | None:
@@ -123,8 +126,7 @@ class PinService:
         self._auth_code = auth_code
         self._pace_key = hashlib.sha256(auth_code.encode()).hexdigest()[:16]
         self._stopping = threading.Event()
-        # Waits for a turn or a retry end early when the service stops.
-        self._sleep = sleep or self._stopping.wait
+        self._sleep = sleep or self._pause
         self._pacer = pacer or FilePacer(clock=clock, sleep=self._sleep)
         self._retry_budget = retry_budget
         self._clock = clock
@@ -170,6 +172,11 @@ class PinService:
     def _wait_turn(self) -> None:
         self._pacer.wait_turn(self._pace_key)
         if self._stopping.is_set():
+            raise NotSent("stopped before the request was sent")
+
+    def _pause(self, seconds: float) -> None:
+        # Waiting for a turn or a retry ends at once when the service stops.
+        if self._stopping.wait(seconds):
             raise NotSent("stopped before the request was sent")
 
     def _run(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.pins import FilePacer, PinService, PinSource, Requester
+from bot.pins import RESCUE_INTERVAL, FilePacer, PinService, PinSource, Requester
 from bot.rescue.errors import Rejected, RescueError, Timeout
 from bot.rescue.models import Pin, PinRequest, ResultCode
 
@@ -132,11 +132,11 @@ def test_the_budget_starts_when_the_turn_comes(
 ) -> None:
     source = Scripted(clock, rate_limited(0))
     pins = service(source)
-    # Twelve technicians at once: the last one's turn comes 11 s later, past one budget,
+    # Twelve technicians at once: the last one's turn comes 11 turns later, past one budget,
     # yet it still gets a PIN rather than a rate-limit message.
     results = [pins.obtain(Requester("T1", f"U{i}"), REQUEST) for i in range(12)]
     assert results == [Pin("123456")] * 12
-    assert source.calls[-1][0] - source.calls[0][0] == pytest.approx(11.0)
+    assert source.calls[-1][0] - source.calls[0][0] == pytest.approx(11 * RESCUE_INTERVAL)
 
 
 def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread(
@@ -198,7 +198,7 @@ def test_pacing_holds_across_processes(tmp_path: Path) -> None:
     assert min(gaps) >= 0.09, gaps
 
 
-def test_a_booking_from_before_a_reboot_is_ignored(tmp_path: Path, clock: Clock) -> None:
+def test_a_time_from_before_a_reboot_is_ignored(tmp_path: Path, clock: Clock) -> None:
     (tmp_path / "lenspin-pace-k").write_text(repr(clock.now + 10 * 3600))
     FilePacer(tmp_path, clock=clock, sleep=clock.sleep).wait_turn("k")
     assert clock.sleeps == []
