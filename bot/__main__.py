@@ -11,6 +11,12 @@ from dotenv import find_dotenv, load_dotenv
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging
 
+SOCKET_MODE_REFUSED = (
+    "Slack refused the Socket Mode connection ({error}). Check that SLACK_APP_TOKEN is the "
+    "app-level token (xapp-…) with the connections:write scope, and that Socket Mode is "
+    "turned on in the app's settings."
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
@@ -49,6 +55,7 @@ def run() -> int:
 def run_socket_mode(settings: Settings) -> int:
     """Connect out to Slack over a WebSocket: no public URL needed."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
+    from slack_sdk.errors import SlackApiError  # noqa: PLC0415
 
     from bot.app import create_app, rescue_client  # noqa: PLC0415
 
@@ -57,6 +64,9 @@ def run_socket_mode(settings: Settings) -> int:
     print("lenspin is connecting to Slack in Socket Mode; press Ctrl-C to stop.", file=sys.stderr)
     try:
         SocketModeHandler(lenspin.bolt, settings.slack_app_token).start()
+    except SlackApiError as error:
+        print(SOCKET_MODE_REFUSED.format(error=error.response.get("error")), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,100 @@
+"""Starting the bot: clear words for a missing configuration, .env handling, each run mode."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import SOCKET_MODE_REFUSED
+from bot.devtools.fake_rescue import FakeRescue
+from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.scenario import open_pin_modal, submit_pin_modal
+from bot.devtools.web_process import ROOT, WebProcess
+from tests.conftest import AUTH_CODE, TECHS, app_env
+
+
+def run_bot(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ...` as an admin runs it, in cwd, with only env set."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_without_configuration_it_says_exactly_what_to_set(tmp_path: Path) -> None:
+    result = run_bot([], tmp_path, {})
+    assert result.returncode == 2
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "RESCUE_AUTH_CODE", ".env"):
+        assert name in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_platform_variables_win_over_the_env_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("RESCUE_SOAP_VERSION=9.9\nRESCUE_TIMEOUT=soon\n")
+    result = run_bot([], tmp_path, {"RESCUE_SOAP_VERSION": "1.2"})
+    assert result.returncode == 2
+    assert "RESCUE_TIMEOUT" in result.stderr  # read from .env
+    assert "RESCUE_SOAP_VERSION" not in result.stderr  # the platform's 1.2 won
+
+
+def test_the_web_process_refuses_to_start_without_configuration() -> None:
+    process = WebProcess({})
+    with pytest.raises(RuntimeError) as caught:
+        process.start(timeout=20)
+    process.stop()
+    output = str(caught.value)
+    assert "SLACK_BOT_TOKEN" in output
+    assert output.count("lenspin cannot start") == 1  # said once, by the master
+    assert "Traceback" not in output
+
+
+def test_the_web_process_needs_a_signing_secret_even_with_an_app_token() -> None:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1-A1-1-abc",
+        "RESCUE_AUTH_CODE": "c",
+        "LENSPIN_ALLOWED_USERS": "*",
+    }
+    process = WebProcess(env)
+    with pytest.raises(RuntimeError, match="SLACK_SIGNING_SECRET"):
+        process.start(timeout=20)
+    process.stop()
+
+
+def test_with_an_app_token_it_connects_out_in_socket_mode(tmp_path: Path) -> None:
+    with FakeSlack() as slack:
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_APP_TOKEN": "xapp-1-A0LENSPIN-1-notvalid",
+            "SLACK_API_URL": slack.api_url,
+            "RESCUE_AUTH_CODE": "c",
+            "LENSPIN_ALLOWED_USERS": "*",
+        }
+        result = run_bot([], tmp_path, env)
+        (call,) = slack.calls_to("apps.connections.open")
+    assert result.returncode == 1
+    assert SOCKET_MODE_REFUSED.format(error=call.error) in result.stderr
+    assert "xapp-1-A0LENSPIN-1-notvalid" not in result.stderr
+
+
+def test_soap_12_is_spoken_end_to_end_when_configured() -> None:
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,)) as rescue:
+        env = app_env(slack, rescue, RESCUE_SOAP_VERSION="1.2")
+        with WebProcess(env) as web:
+            opened = open_pin_modal(slack, web.events_url, user_id=TECHS[-1], text="Jane")
+            submit_pin_modal(slack, web.events_url, opened, user_id=TECHS[-1], values={})
+            (call,) = rescue.wait_for_calls(1)
+            message = slack.wait_for_message(TECHS[-1])
+    assert call.soap_version == "1.2"
+    assert call.content_type.startswith("application/soap+xml")
+    assert "Rescue Lens PIN for Jane" in message["text"]
