@@ -1,0 +1,121 @@
+"""`python -m bot demo`: the whole /lenspin flow on this machine, against the stand-ins."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from bot.devtools.fake_rescue import FakeRescue
+from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.scenario import open_pin_modal, submit_pin_modal
+from bot.devtools.web_process import WebProcess
+from bot.slack import ids
+
+DEMO_AUTH_CODE = "demo0auth0code0for0the0stand0in0rescue0only"
+DEMO_USER = "U0DEMOTECH"
+# Rescue may return fewer than six digits; the demo shows lenspin padding them.
+DEMO_PIN = "4821"
+TYPED = {
+    ids.field_block("custom1"): "Printer on floor 3 won't feed paper",
+    ids.field_block("tracking"): "INC-20418",
+    ids.NO_TECH_CONSOLE_BLOCK: [ids.NO_TECH_CONSOLE_OPTION],
+}
+
+
+def run_demo(out: TextIO = sys.stdout) -> int:
+    """Run one technician's /lenspin against stand-ins and print what each side sees."""
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    with (
+        FakeSlack() as slack,
+        FakeRescue(auth_codes=(DEMO_AUTH_CODE,), pins=(DEMO_PIN,)) as rescue,
+    ):
+        say(f"Stand-in Slack API:  {slack.api_url}")
+        say(f"Stand-in Rescue API: {rescue.url}")
+        env = {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "RESCUE_AUTH_CODE": DEMO_AUTH_CODE,
+            "RESCUE_API_URL": rescue.url,
+            "LENSPIN_ALLOWED_USERS": DEMO_USER,
+        }
+        started = time.monotonic()
+        with WebProcess(env) as web:
+            say(f"lenspin started as the Procfile starts it ({_ms(started)} ms): {web.url}")
+            say()
+            say("A technician types:  /lenspin Jane Doe")
+            started = time.monotonic()
+            opened = open_pin_modal(slack, web.events_url, user_id=DEMO_USER, text="Jane Doe")
+            say(f"The form opens ({_ms(started)} ms), titled {opened.view['title']['text']!r}:")
+            for line in describe_form(opened.view):
+                say(f"  {line}")
+            say()
+            say("They fill in a few fields and submit:")
+            for line in describe_values(opened.view, TYPED):
+                say(f"  {line}")
+            started = time.monotonic()
+            submit_pin_modal(slack, web.events_url, opened, user_id=DEMO_USER, values=TYPED)
+            (call,) = rescue.wait_for_calls(1)
+            message = slack.wait_for_message(DEMO_USER)
+            say()
+            say(f"Rescue received {call.operation} (SOAP {call.soap_version}) with:")
+            for name, value in call.fields.items():
+                shown = "(the auth code, hidden)" if name == "sAuthCode" else repr(value)
+                say(f"  {name} = {shown}")
+            say(f"and answered with the PIN {DEMO_PIN!r}.")
+            say()
+            say(
+                f"The technician sees, privately via {message['route']} "
+                f"({_ms(started)} ms after submitting):"
+            )
+            for line in render(message["blocks"]):
+                say(f"  | {line}")
+    return 0
+
+
+def describe_form(view: dict[str, Any]) -> list[str]:
+    """One line per input: label, whether required, limit and any prefilled value."""
+    lines = []
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        if element["type"] == "checkboxes":
+            options = ", ".join(o["text"]["text"] for o in element["options"])
+            lines.append(f"[ ] {options}")
+            continue
+        need = "optional" if block.get("optional") else "required"
+        line = f"{block['label']['text']} ({need}, up to {element['max_length']} characters)"
+        if element.get("initial_value"):
+            line += f" = {element['initial_value']!r}"
+        lines.append(line)
+    return lines
+
+
+def describe_values(view: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    """What the technician typed, by label."""
+    labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    return [
+        f"{labels[block_id]}: {'ticked' if isinstance(value, list) else repr(value)}"
+        for block_id, value in values.items()
+    ]
+
+
+def render(blocks: list[dict[str, Any]]) -> list[str]:
+    """Block Kit as plain lines, roughly as Slack shows it."""
+    lines: list[str] = []
+    for block in blocks:
+        if block["type"] in ("section", "header"):
+            lines += block["text"]["text"].replace("```", "").splitlines()
+        elif block["type"] == "context":
+            lines += [e["text"] for e in block["elements"]]
+        lines.append("")
+    return lines[:-1]
+
+
+def _ms(since: float) -> int:
+    return round((time.monotonic() - since) * 1000)
