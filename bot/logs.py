@@ -1,4 +1,4 @@
-"""Log set-up for the entry points; keeps SOAP envelopes out of every log."""
+"""Log set-up for the entry points: our lines at the chosen level, libraries' bodies never."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import sys
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# At DEBUG these print whole requests: zeep its SOAP envelopes (the auth code), slack_sdk
+# and urllib3 message bodies and response_url paths (a PIN, a URL that can post as the app).
+# LOG_LEVEL=DEBUG is for lenspin's own lines; these stay at INFO or above whatever it says.
+QUIET_LIBRARIES = {"zeep": logging.WARNING, "slack_sdk": logging.INFO, "urllib3": logging.INFO}
+
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send our logs to stderr at level; zeep's transport logger stays quiet at any level."""
+    """Send logs to stderr at level, keeping the libraries that print bodies quiet."""
     logging.basicConfig(level=level, format=FORMAT, stream=sys.stderr, force=True)
-    # zeep logs whole envelopes, auth code included, at DEBUG; our transport bypasses that
-    # code, and this keeps it shut should anything reach it.
-    logging.getLogger("zeep").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    chosen = logging.getLevelName(level)
+    for name, floor in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(max(floor, chosen))

@@ -1,0 +1,44 @@
+"""Secrets stay secret: a DEBUG-level run logs no token, signing secret, auth code or PIN."""
+
+from __future__ import annotations
+
+from bot.devtools.fake_rescue import FakeRescue, Fault, Hang, Result
+from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.scenario import open_pin_modal, submit_pin_modal
+from bot.devtools.web_process import WebProcess
+from bot.rescue.models import ResultCode
+from tests.conftest import AUTH_CODE, STRANGER, app_env
+
+
+def test_a_debug_run_through_every_path_logs_no_secret() -> None:
+    techs = [f"U0SECRET{i}" for i in range(4)]
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,), rate_limit=None) as rescue:
+        env = app_env(slack, rescue, LOG_LEVEL="DEBUG", LENSPIN_ALLOWED_USERS=",".join(techs))
+        web = WebProcess(env).start()
+        try:
+            # A PIN, a fault that echoes the auth code, a refused code, a timeout.
+            rescue.queue(
+                Result(pin="4821"),
+                Fault(message=f"echoing {AUTH_CODE}"),
+                Result(code=ResultCode.INVALID_SECRET_AUTH_CODE.value),
+                Hang(),
+            )
+            response_urls = []
+            messages = []
+            for tech in techs:
+                opened = open_pin_modal(slack, web.events_url, user_id=tech, text="Jane")
+                response_urls.append(opened.response_url)
+                submit_pin_modal(slack, web.events_url, opened, user_id=tech, values={})
+                messages.append(slack.wait_for_message(tech, timeout=10))
+            slack.send_command(web.events_url, user_id=STRANGER)
+            slack.send_command(web.events_url, user_id=techs[0], signing_secret="forged")
+        finally:
+            web.stop()
+        logs = web.output()
+
+    assert "004821" in messages[0]["text"]
+    assert "DEBUG" in logs  # the run really logged at DEBUG
+    secrets = [AUTH_CODE, slack.bot_token, slack.signing_secret, "004821", *response_urls]
+    for secret in secrets:
+        assert secret not in logs
+        assert all(secret not in str(m) for m in messages[1:])
