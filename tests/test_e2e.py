@@ -211,3 +211,15 @@ def test_a_rescue_timeout_tells_the_tech_to_check_the_console(
     submit_pin_modal(slack, web.events_url, opened, user_id=tech, values={})
     message = slack.wait_for_message(tech, timeout=10)
     assert message["text"].endswith(texts.TIMEOUT.format(seconds="2"))
+
+
+def test_a_modal_slack_would_not_open_gets_a_plain_reply(
+    web: WebProcess, slack: FakeSlack, rescue: FakeRescue, tech: str
+) -> None:
+    slack.fail("views.open", "expired_trigger_id")
+    ack, _, _ = slack.send_command(web.events_url, user_id=tech)
+    assert ack.status == 200
+    message = slack.wait_for_message(tech)
+    assert message["route"] == "response_url"
+    assert message["text"] == texts.MODAL_FAILED
+    assert rescue.calls == []
