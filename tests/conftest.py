@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.config import Settings
 from bot.devtools.fake_rescue import FakeRescue
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.web_process import WebProcess
@@ -18,6 +19,17 @@ STRANGER = "U0STRANGER"
 E2E_RESCUE_TIMEOUT = "2"
 
 _tech_ids = itertools.count()
+
+
+def settings_for(**env: str) -> Settings:
+    """Settings from the fewest variables that make a valid bot, plus env."""
+    minimal = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "RESCUE_AUTH_CODE": "c",
+        "LENSPIN_ALLOWED_USERS": "*",
+    }
+    return Settings.from_env({**minimal, **env})
 
 
 @pytest.fixture(scope="session")

@@ -8,19 +8,12 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.config import Settings
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
 from bot.slack import ids, messages, views
+from tests.conftest import settings_for
 
-SETTINGS = Settings.from_env(
-    {
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "SLACK_SIGNING_SECRET": "s",
-        "RESCUE_AUTH_CODE": "c",
-        "LENSPIN_ALLOWED_USERS": "*",
-    }
-)
+SETTINGS = settings_for()
 
 
 def inputs(view: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import yaml
 from bot.config import Settings
 from bot.devtools.web_process import procfile_command
 from bot.slack import ids
+from tests.conftest import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
@@ -45,7 +46,11 @@ def test_env_example_lists_every_variable_the_bot_reads() -> None:
     sources = [ROOT / "bot" / "config.py", ROOT / "bot" / "gunicorn_conf.py"]
     pattern = re.compile(r'"((?:SLACK|RESCUE|LENSPIN|LOG|WEB|GUNICORN)_[A-Z0-9_]+|PORT)"')
     read = {name for path in sources for name in pattern.findall(path.read_text())}
-    read |= {f"LENSPIN_{kind}_{f.key.upper()}" for f in _fields() for kind in ("LABEL", "HINT")}
+    read |= {
+        f"LENSPIN_{kind}_{f.key.upper()}"
+        for f in settings_for().fields
+        for kind in ("LABEL", "HINT")
+    }
     example = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
     assert read - listed == set()
@@ -81,14 +86,3 @@ def test_requirements_are_pinned_and_include_the_server() -> None:
     assert {"slack-bolt", "zeep", "gunicorn", "python-dotenv"} <= names
     assert (ROOT / ".python-version").read_text().strip()
     assert os.path.exists(ROOT / "pyproject.toml")
-
-
-def _fields():
-    return Settings.from_env(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-1",
-            "SLACK_SIGNING_SECRET": "s",
-            "RESCUE_AUTH_CODE": "c",
-            "LENSPIN_ALLOWED_USERS": "*",
-        }
-    ).fields

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts
-from bot.config import Settings
 from bot.rescue.models import PinRequest
 from bot.slack import ids
 from bot.slack.submissions import read_pin_form
+from tests.conftest import settings_for
 
-FIELDS = Settings.from_env(
-    {
-        "SLACK_BOT_TOKEN": "xoxb-1",
-        "SLACK_SIGNING_SECRET": "s",
-        "RESCUE_AUTH_CODE": "c",
-        "LENSPIN_ALLOWED_USERS": "*",
-    }
-).visible_fields
+FIELDS = settings_for().visible_fields
 
 
 def state(values: dict[str, str | None], *, ticked: bool = False) -> dict[str, Any]:
