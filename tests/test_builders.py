@@ -79,7 +79,7 @@ def test_modal_can_start_with_the_box_ticked() -> None:
 
 def test_pin_message_shows_six_digits_the_name_and_customer_steps() -> None:
     message = messages.pin_ready(Pin.from_rescue("4821"), name="Jane <Doe> & co")
-    assert "004821" in message["text"]
+    assert message["text"] == "Rescue Lens PIN for Jane &lt;Doe&gt; &amp; co: 004821"
     rendered = str(message["blocks"])
     assert "004821" in rendered
     assert "Jane &lt;Doe&gt; &amp; co" in rendered

@@ -29,7 +29,7 @@ def customer_instructions(pin: Pin) -> str:
 def pin_ready(pin: Pin, *, name: str) -> Message:
     """The PIN, whom it is for, and the customer's steps ready to paste."""
     return {
-        "text": texts.PIN_FALLBACK.format(name=name, pin=pin.code),
+        "text": texts.PIN_FALLBACK.format(name=escape(name), pin=pin.code),
         "blocks": [
             _section(f"*{escape(texts.PIN_HEADING.format(name=name))}*"),
             {"type": "header", "text": {"type": "plain_text", "text": pin.code}},
@@ -44,7 +44,7 @@ def pin_failed(error: RescueError, *, name: str, timeout_seconds: float) -> Mess
     reason = texts.failure(error, timeout_seconds=timeout_seconds)
     heading = texts.FAILURE_HEADING.format(name=name)
     return {
-        "text": f"{heading}. {reason}",
+        "text": escape(f"{heading}. {reason}"),
         "blocks": [_section(f"*{escape(heading)}*\n{escape(reason)}")],
     }
 
