@@ -143,7 +143,7 @@ class Settings:
         auth_code = reader.required(
             "RESCUE_AUTH_CODE",
             "a Rescue auth code or API token for the technician account PINs are made with "
-            "(see the README, 'Getting a Rescue auth code')",
+            "(README, step 2: 'Get a Rescue auth code')",
         )
         allowed = reader.allowed_users(required=bool(auth_code))
 

@@ -98,3 +98,13 @@ def test_soap_12_is_spoken_end_to_end_when_configured() -> None:
     assert call.soap_version == "1.2"
     assert call.content_type.startswith("application/soap+xml")
     assert "Rescue Lens PIN for Jane" in message["text"]
+
+
+def test_python_m_bot_serves_http_like_the_procfile_with_settings_from_dotenv() -> None:
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,)) as rescue:
+        dotenv = "".join(f"{k}={v}\n" for k, v in app_env(slack, rescue).items())
+        web = WebProcess({}, command=[sys.executable, "-m", "bot"], dotenv=dotenv)
+        with web:
+            opened = open_pin_modal(slack, web.events_url, user_id=TECHS[-2], text="Jane")
+    assert opened.ack.status == 200
+    assert "gunicorn" in web.output()

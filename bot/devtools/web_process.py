@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -37,9 +37,16 @@ def free_port() -> int:
 
 
 class WebProcess:
-    """The Procfile's web process with a given environment; a context manager."""
+    """The Procfile's web process (or another command) with a given environment."""
 
-    def __init__(self, env: Mapping[str, str], *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        port: int | None = None,
+        command: Sequence[str] | None = None,
+        dotenv: str | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.events_url = f"{self.url}/slack/events"
@@ -52,6 +59,9 @@ class WebProcess:
         }
         # A working directory of its own, so a developer's .env never leaks into a run.
         self._cwd = tempfile.TemporaryDirectory(prefix="lenspin-web-")
+        if dotenv is not None:
+            (Path(self._cwd.name) / ".env").write_text(dotenv)
+        self._command = list(command) if command else None
         # Lives as long as the process; its text is kept when stop() closes it.
         self._log = tempfile.TemporaryFile(prefix="lenspin-web-log-")  # noqa: SIM115
         self._final_output: str | None = None
@@ -59,9 +69,9 @@ class WebProcess:
 
     def start(self, *, timeout: float = 30.0) -> WebProcess:
         """Start it and return once GET /healthz answers 200."""
-        command = procfile_command().replace("$PORT", str(self.port))
+        command = self._command or shlex.split(procfile_command().replace("$PORT", str(self.port)))
         self.process = subprocess.Popen(  # noqa: S603 (our own Procfile line)
-            shlex.split(command),
+            command,
             cwd=self._cwd.name,
             env=self._env,
             stdout=self._log,
