@@ -36,7 +36,6 @@ from bench.launcher import (  # noqa: E402
 )
 from bot import pins as bot_pins  # noqa: E402
 from bot import texts  # noqa: E402
-from bot.devtools import fake_slack  # noqa: E402
 from bot.devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
 from bot.devtools.fake_slack import FakeSlack  # noqa: E402
 from bot.devtools.scenario import OpenedModal, open_pin_modal, submit_pin_modal  # noqa: E402
@@ -52,8 +51,6 @@ WAIT_SECONDS = 15.0
 BURST_WAIT_SECONDS = 90.0
 # Submissions start this long after lenspin's pacing interval (bot.pins.RESCUE_INTERVAL).
 SPACING_MARGIN = 0.1
-# Listen backlog for the fake Slack; see widen_fake_slack_backlog().
-FAKE_SLACK_BACKLOG = 128
 LENSPIN, BARE, BURST = "lenspin", "bare", "burst"
 
 _T = TypeVar("_T")
@@ -245,17 +242,6 @@ def tcp_counters() -> dict[str, int]:
         if header.startswith("TcpExt:"):
             counters = dict(zip(header.split()[1:], map(int, values.split()[1:]), strict=False))
     return {k: counters.get(k, 0) for k in ("ListenOverflows", "TCPSynRetrans")}
-
-
-def widen_fake_slack_backlog() -> int:
-    """Give the fake Slack's server a listen backlog that real Slack would never run out of."""
-    # slack_sdk opens a new connection per Web API call, and socketserver's default backlog of
-    # 5 overflows once a few dozen views.open calls arrive together: the kernel drops SYNs and
-    # clients retry after 1 s, a harness artefact that showed as ~1.1 s p99s for both apps.
-    # FakeRescue already sets 128; FakeSlack (bot/devtools, not ours to edit) does not.
-    server = fake_slack._Server
-    server.request_queue_size = max(server.request_queue_size, FAKE_SLACK_BACKLOG)
-    return server.request_queue_size
 
 
 # --- driving the apps --------------------------------------------------------------------------
@@ -868,7 +854,6 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
         "machine": machine(),
         "revision": revision(),
         "plan": asdict(plan),
-        "fake_slack_backlog": widen_fake_slack_backlog(),
         "samples": {},
     }
     tcp_before = tcp_counters()

@@ -429,6 +429,8 @@ def _fill_ids(blocks: list[Any]) -> None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # slack_sdk opens a connection per call; socketserver's backlog of 5 overflows under load.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], fake: FakeSlack) -> None:
         super().__init__(address, _Handler)

@@ -91,8 +91,8 @@ class WebProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return time.monotonic() - started
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or a worker still booting: ask again
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no healthy /healthz after {timeout} s:\n{self.output()}")
             # Nothing announces readiness but the port itself, so poll it briefly.
