@@ -50,8 +50,10 @@ def test_when_every_route_fails_it_says_so_in_the_log(
     assert "004821" not in caplog.text
 
 
-@pytest.mark.parametrize("metadata", [None, "", "not json", "[1, 2]", '{"channel_id": 5}'])
-def test_unreadable_metadata_leaves_the_dm(slack: FakeSlack, metadata: str | None) -> None:
+@pytest.mark.parametrize(
+    "metadata", [None, "", "not json", "[1, 2]", '{"channel_id": 5}', {"channel_id": "C1"}]
+)
+def test_unreadable_metadata_leaves_the_dm(slack: FakeSlack, metadata: object) -> None:
     destination = Destination.from_metadata("U1", metadata)
     assert destination == Destination("U1")
     assert delivery(slack).send(destination, MESSAGE) == "dm"

@@ -223,3 +223,17 @@ def test_a_modal_slack_would_not_open_gets_a_plain_reply(
     assert message["route"] == "response_url"
     assert message["text"] == texts.MODAL_FAILED
     assert rescue.calls == []
+
+
+def test_a_forged_submission_of_any_shape_gets_an_answer_never_a_500(
+    web: WebProcess, slack: FakeSlack, rescue: FakeRescue, tech: str
+) -> None:
+    opened = open_pin_modal(slack, web.events_url, user_id=tech, text="Jane")
+    for state in ("garbage", {"values": []}, {"values": {ids.field_block("name"): "x"}}):
+        payload = slack.view_submission_payload(opened.view, user_id=tech)
+        payload["view"]["state"] = state
+        payload["view"]["private_metadata"] = {"not": "a string"}
+        answer = slack.send_payload(web.events_url, payload)
+        assert answer.status == 200
+        assert answer.json()["errors"] == {ids.field_block("name"): texts.ERROR_REQUIRED}
+    assert rescue.calls == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot import texts
 from bot.rescue.models import PinRequest
 from bot.slack import ids
@@ -88,6 +90,16 @@ def test_hidden_fields_are_ignored_even_when_forged() -> None:
     request, errors = read_pin_form(state({"name": "Jane", "custom5": "forged"}), visible)
     assert errors == {}
     assert request == PinRequest(name="Jane")
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [None, [], "text", {ids.field_block("name"): []}, {ids.field_block("name"): {"value": "x"}}],
+)
+def test_any_shape_of_forged_state_is_an_error_not_a_crash(garbage: object) -> None:
+    request, errors = read_pin_form(garbage, FIELDS)
+    assert request is None
+    assert errors == {ids.field_block("name"): texts.ERROR_REQUIRED}
 
 
 def test_garbage_state_is_an_error_not_a_crash() -> None:

@@ -31,10 +31,10 @@ class Destination:
         return json.dumps({"channel_id": self.channel_id, "response_url": self.response_url})
 
     @classmethod
-    def from_metadata(cls, user_id: str, metadata: str | None) -> Destination:
+    def from_metadata(cls, user_id: str, metadata: object) -> Destination:
         """Decode private_metadata; anything unreadable leaves only the DM route."""
         try:
-            data = json.loads(metadata or "{}")
+            data = json.loads(metadata if isinstance(metadata, str) and metadata else "{}")
         except ValueError:
             data = {}
         if not isinstance(data, dict):

@@ -17,23 +17,30 @@ from bot.slack.delivery import Delivery, Destination
 
 logger = logging.getLogger(__name__)
 
-StateValues = Mapping[str, Mapping[str, Mapping[str, Any]]]
-
 
 def rescue_length(text: str) -> int:
     """Length as Rescue counts it: .NET strings count UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
 
 
+def dig(data: Any, *keys: str) -> Any:
+    """data[k1][k2]…, or None where a level is missing or not a mapping (forged payloads)."""
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
 def read_pin_form(
-    values: StateValues, fields: Sequence[FieldSpec]
+    values: Any, fields: Sequence[FieldSpec]
 ) -> tuple[PinRequest | None, dict[str, str]]:
-    """Turn the modal's state into a PinRequest, or inline errors keyed by block_id."""
+    """Turn the modal's state values into a PinRequest, or inline errors keyed by block_id."""
     errors: dict[str, str] = {}
     texts_by_key: dict[str, str] = {}
     for spec in fields:
         block_id = ids.field_block(spec.key)
-        raw = values.get(block_id, {}).get(ids.FIELD_ACTION, {}).get("value")
+        raw = dig(values, block_id, ids.FIELD_ACTION, "value")
         text = raw if isinstance(raw, str) else ""
         error = _field_error(spec, text)
         if error:
@@ -41,8 +48,9 @@ def read_pin_form(
         texts_by_key[spec.key] = text
     if errors:
         return None, errors
-    selected = values.get(ids.NO_TECH_CONSOLE_BLOCK, {}).get(ids.NO_TECH_CONSOLE_ACTION, {})
-    options = selected.get("selected_options") or []
+    options = dig(values, ids.NO_TECH_CONSOLE_BLOCK, ids.NO_TECH_CONSOLE_ACTION, "selected_options")
+    if not isinstance(options, list):
+        options = []
     no_console = any(
         isinstance(o, dict) and o.get("value") == ids.NO_TECH_CONSOLE_OPTION for o in options
     )
@@ -70,23 +78,20 @@ class PinSubmission:
 
     def handle(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Answer with inline errors, or close the modal and queue the PIN request."""
-        user = body.get("user") or {}
-        user_id = user.get("id", "")
-        if not self._settings.is_allowed(user_id):
+        user_id = dig(body, "user", "id")
+        if not isinstance(user_id, str) or not self._settings.is_allowed(user_id):
             ack(
                 response_action="errors",
                 errors={ids.field_block("name"): texts.ERROR_NOT_ALLOWED_SUBMIT},
             )
             return
-        request, errors = read_pin_form(
-            view.get("state", {}).get("values", {}), self._settings.visible_fields
-        )
+        request, errors = read_pin_form(dig(view, "state", "values"), self._settings.visible_fields)
         if request is None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        destination = Destination.from_metadata(user_id, view.get("private_metadata"))
-        requester = Requester(team_id=(body.get("team") or {}).get("id", ""), user_id=user_id)
+        destination = Destination.from_metadata(user_id, dig(view, "private_metadata"))
+        requester = Requester(team_id=str(dig(body, "team", "id") or ""), user_id=user_id)
         self._pins.submit(
             requester,
             request,
