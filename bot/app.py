@@ -1,4 +1,4 @@
-"""create_app: wires settings and dependencies into a Bolt app; wiring only."""
+"""create_app: wires settings and dependencies into the bot; wiring only."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.pins import Pacer, PinService, PinSource
+from bot.slack import SlackDeps, register
+from bot.slack.delivery import Delivery
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
-from bot.slack import SlackDeps, register
-from bot.slack.delivery import Delivery
 
 # views.open must finish while the trigger is fresh (3 s), so a slow Slack is cut short.
 ACK_PATH_TIMEOUT = 5
@@ -87,6 +87,17 @@ def create_app(
     return Lenspin(bolt=app, pins=pins)
 
 
+def rescue_client(settings: Settings) -> RescueClient:
+    """The real Rescue client for these settings (entry points only: it loads zeep)."""
+    from bot.rescue.client import RescueClient  # noqa: PLC0415
+
+    return RescueClient(
+        api_url=settings.rescue_api_url,
+        soap_version=settings.rescue_soap_version,
+        timeout=settings.rescue_timeout,
+    )
+
+
 def _static_authorize(bot_token: str) -> Callable[..., AuthorizeResult]:
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
@@ -101,17 +112,6 @@ class _ExpectedBoltWarnings(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() not in self._EXPECTED
-
-
-def rescue_client(settings: Settings) -> RescueClient:
-    """The real Rescue client for these settings (entry points only: it loads zeep)."""
-    from bot.rescue.client import RescueClient  # noqa: PLC0415
-
-    return RescueClient(
-        api_url=settings.rescue_api_url,
-        soap_version=settings.rescue_soap_version,
-        timeout=settings.rescue_timeout,
-    )
 
 
 _QUIET = _ExpectedBoltWarnings()

@@ -48,7 +48,7 @@ class Pacer(Protocol):
 
 
 class FilePacer:
-    """A Pacer shared by every process on this machine: each key's next free slot is a locked file.
+    """A Pacer shared by every process on this machine: a key's last call time is a locked file.
 
     gunicorn runs several worker processes, and Rescue's limit is per auth code, not per process.
     """
