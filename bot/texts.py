@@ -6,7 +6,7 @@ from bot.pins import NotSent
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import ResultCode
 
-# --- the modal ---------------------------------------------------------------------------
+# --- the modal -------------------------------------------------------------------------------
 MODAL_TITLE = "Rescue Lens PIN"  # Slack allows 24 characters
 MODAL_SUBMIT = "Get PIN"
 MODAL_CLOSE = "Cancel"
@@ -14,7 +14,7 @@ MODAL_INTRO = "Fill in the customer's details. The PIN appears here in Slack, vi
 NAME_PLACEHOLDER = "e.g. Jane Doe"
 CONSOLE_LABEL = "Technician Console"
 
-# --- inline errors in the modal ------------------------------------------------------------
+# --- inline errors in the modal --------------------------------------------------------------
 ERROR_REQUIRED = "Please fill this in: Rescue needs it to name the session."
 ERROR_TOO_LONG = "Rescue accepts at most {limit} characters here; this has {length}."
 ERROR_UNSAFE = (
@@ -22,7 +22,7 @@ ERROR_UNSAFE = (
 )
 ERROR_NOT_ALLOWED_SUBMIT = "You are not on the list of people who may get PINs with lenspin."
 
-# --- answers to the slash command ----------------------------------------------------------
+# --- answers to the slash command ------------------------------------------------------------
 NOT_ALLOWED = (
     "Sorry, you can't get Rescue Lens PINs with lenspin yet. "
     "Ask your lenspin admin to add your Slack member ID ({user_id}) to the allowed users."
@@ -40,7 +40,7 @@ CUSTOMER_STEPS = (
     "3. Tap Connect and accept the licence agreement."
 )
 
-# --- when there is no PIN ----------------------------------------------------------------------
+# --- when there is no PIN --------------------------------------------------------------------
 FAILURE_HEADING = "No PIN for {name}"
 
 _REJECTED: dict[ResultCode, str] = {
@@ -119,3 +119,133 @@ def failure(error: RescueError, *, timeout_seconds: float) -> str:
     if isinstance(error, NotSent):
         return NOT_SENT
     return UNEXPECTED
+
+
+# --- subcommands -----------------------------------------------------------------------------
+HELP = (
+    "*lenspin* gets Rescue Lens PINs for your customers.\n"
+    "• `/lenspin` or `/lenspin Jane Doe`: open the PIN form (optionally with the name filled in)\n"
+    "• `/lenspin connect`: connect your own Rescue account, so PINs land in your queue\n"
+    "• `/lenspin status`: which Rescue account your PINs use, and whether your console runs\n"
+    "• `/lenspin disconnect`: forget your Rescue account\n"
+    "• `/lenspin history`: your last 10 PIN requests\n"
+    "• `/lenspin help`: this list"
+)
+
+# --- connecting a Rescue account -------------------------------------------------------------
+CONNECT_TITLE = "Connect Rescue"
+CONNECT_SUBMIT = "Connect"
+CONNECT_INTRO = (
+    "Connect your own Rescue technician account: PINs you ask for will then land in "
+    "*your* Rescue queue. Sign in once with your Rescue email and password, or paste an "
+    "auth code (API token) from the Rescue Admin Center."
+)
+CONNECT_EMAIL = "Rescue email"
+CONNECT_PASSWORD = "Rescue password"
+CONNECT_PASSWORD_HINT = (
+    "Sent once to Rescue to get your auth code; lenspin never stores or shows it. "
+    "Slack shows what you type here, so check nobody is looking."
+)
+CONNECT_OR = "*Or* paste an auth code instead:"
+CONNECT_CODE = "Rescue auth code or API token"
+CONNECT_CODE_HINT = "Ask your Rescue admin, who can generate one in the Admin Center."
+CONNECT_NEED_ONE = "Enter your Rescue email and password, or paste an auth code."
+CONNECT_NEED_PASSWORD = "Enter your Rescue password too, or paste an auth code instead."
+CONNECT_NEED_EMAIL = "Enter your Rescue email too, or paste an auth code instead."
+CONNECT_NOT_BOTH = "Use either your email and password, or an auth code, not both."
+CONNECT_CHECKING = "Checking with Rescue…"
+CONNECT_DONE_TITLE = "Connected"
+CONNECT_DONE = (
+    "Connected to Rescue as *{email}* ({organization}). PINs you ask for now land in "
+    "your own Rescue queue.\nTechnician Console: {console}."
+)
+CONNECT_FAILED_TITLE = "Not connected"
+CONNECT_WRONG_PASSWORD = (
+    "Rescue didn't accept that email and password. Check them and run `/lenspin connect` again."
+)
+CONNECT_WRONG_CODE = (
+    "Rescue didn't accept that auth code; it may have been renewed. Get a fresh one "
+    "and run `/lenspin connect` again."
+)
+CONNECT_DISABLED = (
+    "That Rescue user is deleted or disabled. Ask your Rescue admin, then run "
+    "`/lenspin connect` again."
+)
+CONNECT_UNREACHABLE = (
+    "lenspin couldn't reach Rescue just now, so nothing was connected. "
+    "Please run `/lenspin connect` again in a minute."
+)
+CONNECT_OFF = "Connecting your own Rescue account is turned off here. Ask your lenspin admin."
+CONSOLE_RUNNING = "running"
+CONSOLE_NOT_RUNNING = "not running (start it, or tick the box in the PIN form)"
+
+# --- status and disconnect -------------------------------------------------------------------
+STATUS_LINKED = (
+    "Your PINs use your own Rescue account, *{email}* ({organization}), connected {since}.\n"
+    "Technician Console: {console}."
+)
+STATUS_LINKED_UNCHECKED = (
+    "Your PINs use your own Rescue account, *{email}* ({organization}), connected {since}. "
+    "Rescue couldn't be asked about your console just now."
+)
+STATUS_STALE = (
+    "Rescue stopped accepting your connected account (*{email}*). "
+    "Run `/lenspin connect` to connect it again."
+)
+STATUS_SSO = "Your PINs use your own Rescue account through your company's single sign-on."
+STATUS_SHARED = (
+    "You haven't connected a Rescue account, so your PINs use the team's shared Rescue "
+    "account and land in its queue. Run `/lenspin connect` to use your own."
+)
+STATUS_NOTHING = (
+    "You haven't connected a Rescue account yet. Run `/lenspin connect` to get started."
+)
+DISCONNECTED = "Done: lenspin has forgotten your Rescue account."
+NOT_CONNECTED = "You had no Rescue account connected, so there was nothing to forget."
+
+# --- which code a PIN uses -------------------------------------------------------------------
+NEEDS_CONNECT = (
+    "To get PINs, connect your Rescue account first: run `/lenspin connect`. "
+    "(PINs land in the queue of the Rescue account that asks for them.)"
+)
+LINK_STALE = (
+    "Rescue no longer accepts your connected account, so no PIN was made. "
+    "Run `/lenspin connect` to connect it again."
+)
+
+# --- history ---------------------------------------------------------------------------------
+HISTORY_TITLE = "Your last PIN requests"
+HISTORY_EMPTY = "You haven't asked for any PINs yet."
+HISTORY_MASKED = "••••••"
+HISTORY_MASK_NOTE = "PINs older than {minutes} minutes are hidden."
+HISTORY_ALL_MASKED = "PINs are not shown here."
+HISTORY_FAILED = "no PIN ({reason})"
+
+# --- App Home --------------------------------------------------------------------------------
+HOME_TITLE = "lenspin"
+HOME_HOWTO = (
+    "*How to use it*\n"
+    "1. Type `/lenspin` (or `/lenspin Jane Doe`) in any conversation.\n"
+    "2. Fill in the form and press *Get PIN*.\n"
+    "3. Read the six-digit PIN to your customer, or paste the steps lenspin gives you."
+)
+HOME_CONNECT = "Connect Rescue account"
+HOME_DISCONNECT = "Disconnect"
+HOME_DISCONNECT_CONFIRM = "lenspin will forget your Rescue account. You can connect again any time."
+
+# Short reasons for history lines, keyed by the audit trail's result names.
+SHORT_REASONS = {
+    "NO_TECH_CONSOLE_RUNNING": "Technician Console not running",
+    "INVALID_SECRET_AUTH_CODE": "auth code not accepted",
+    "USER_DELETED_OR_DISABLED": "Rescue user disabled",
+    "USER_IS_DELETED": "Rescue user deleted",
+    "NO_ACCESS_TO_LENS": "no Lens permission",
+    "OUT_OF_PIN_CODES": "no free PIN codes",
+    "POLL_RATE_EXCEEDED": "Rescue busy",
+    "NOT_TECHNICIAN": "not a technician account",
+    "NOT_LOGGED_IN": "not signed in",
+    "TIMEOUT": "Rescue didn't answer in time",
+    "UNAVAILABLE": "Rescue unavailable",
+    "NOT_SENT": "not sent",
+}
+SHORT_REASON_OTHER = "Rescue refused"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot import texts
+from bot.devtools.fake_slack import view_errors
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
 from bot.slack import ids, messages, views
@@ -113,3 +115,87 @@ def test_failure_message_never_shows_the_raw_error() -> None:
     message = messages.pin_failed(error, name="Jane", timeout_seconds=15)
     assert "SomethingNew" not in str(message)
     assert texts.UNKNOWN_ANSWER in message["text"]
+
+
+@dataclass
+class Entry:
+    requested_at: datetime
+    name: str
+    result: str
+    pin: str | None
+
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def test_history_shows_young_pins_masks_old_ones_and_explains_failures() -> None:
+    entries = [
+        Entry(NOW - timedelta(minutes=5), "Jane <x>", "OK", "004821"),
+        Entry(NOW - timedelta(minutes=25), "Bob", "OK", "123456"),
+        Entry(NOW - timedelta(minutes=30), "Ann", "NO_TECH_CONSOLE_RUNNING", None),
+        Entry(NOW - timedelta(minutes=31), "Eve", "SOMETHING_NEW", None),
+    ]
+    message = messages.history(entries, now=NOW, visible_minutes=20)
+    text = message["blocks"][0]["text"]["text"]
+    lines = text.splitlines()[1:]
+    assert "`004821`" in lines[0]
+    assert "Jane &lt;x&gt;" in lines[0]
+    assert "123456" not in text
+    assert texts.HISTORY_MASKED in lines[1]
+    assert texts.SHORT_REASONS["NO_TECH_CONSOLE_RUNNING"] in lines[2]
+    assert texts.SHORT_REASON_OTHER in lines[3]
+    assert f"<!date^{int(entries[0].requested_at.timestamp())}^" in lines[0]
+    assert message["blocks"][1]["elements"][0]["text"] == texts.HISTORY_MASK_NOTE.format(minutes=20)
+
+
+def test_history_with_zero_minutes_masks_every_pin() -> None:
+    entries = [Entry(NOW, "Jane", "OK", "004821")]
+    message = messages.history(entries, now=NOW, visible_minutes=0)
+    assert "004821" not in str(message)
+    assert texts.HISTORY_ALL_MASKED in str(message)
+
+
+def test_empty_history_says_so() -> None:
+    message = messages.history([], now=NOW, visible_minutes=20)
+    assert message["blocks"][0]["text"]["text"] == texts.HISTORY_EMPTY
+
+
+def test_connect_modal_offers_email_and_password_or_a_code() -> None:
+    view = views.connect_modal()
+    assert view["callback_id"] == ids.CONNECT_MODAL
+    blocks = inputs(view)
+    assert [b["block_id"] for b in blocks] == [
+        ids.CONNECT_EMAIL_BLOCK,
+        ids.CONNECT_PASSWORD_BLOCK,
+        ids.CONNECT_CODE_BLOCK,
+    ]
+    assert all(b["optional"] for b in blocks)
+    assert blocks[0]["element"]["type"] == "email_text_input"
+    assert "never stores" in blocks[1]["hint"]["text"]
+
+
+def test_home_shows_the_right_button_for_the_connection_state() -> None:
+    def actions(view: dict[str, Any]) -> list[str]:
+        return [
+            e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        ]
+
+    connected = views.home("s", connected=True, can_connect=True, history=[])
+    assert connected["type"] == "home"
+    assert actions(connected) == [ids.HOME_DISCONNECT_ACTION]
+    assert actions(views.home("s", connected=False, can_connect=True, history=[])) == [
+        ids.HOME_CONNECT_ACTION
+    ]
+    assert actions(views.home("s", connected=False, can_connect=False, history=[])) == []
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        pytest.param(modal(values={"name": "x" * 100}), id="pin"),
+        pytest.param(views.connect_modal(), id="connect"),
+        pytest.param(views.notice_modal(texts.CONNECT_DONE_TITLE, "ok"), id="notice"),
+    ],
+)
+def test_modals_pass_slacks_view_checks(view: dict[str, Any]) -> None:
+    assert view_errors(view) == []

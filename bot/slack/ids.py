@@ -18,3 +18,12 @@ NO_TECH_CONSOLE_OPTION = "allow"
 def field_block(key: str) -> str:
     """The block_id of the input for one Rescue field."""
     return FIELD_BLOCK_PREFIX + key
+
+
+CONNECT_MODAL = "lenspin_connect_modal"
+CONNECT_EMAIL_BLOCK = "lenspin_connect_email"
+CONNECT_PASSWORD_BLOCK = "lenspin_connect_password"  # noqa: S105 (a block id)
+CONNECT_CODE_BLOCK = "lenspin_connect_code"
+
+HOME_CONNECT_ACTION = "lenspin_home_connect"
+HOME_DISCONNECT_ACTION = "lenspin_home_disconnect"

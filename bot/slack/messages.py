@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot import texts
 from bot.rescue.errors import RescueError
@@ -51,3 +53,52 @@ def pin_failed(error: RescueError, *, name: str, timeout_seconds: float) -> Mess
 
 def _section(mrkdwn: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+class HistoryEntry(Protocol):
+    """What a history line needs from one audited PIN request."""
+
+    requested_at: datetime
+    name: str
+    result: str
+    pin: str | None
+
+
+def history_blocks(
+    entries: Sequence[HistoryEntry], *, now: datetime, visible_minutes: int
+) -> list[dict[str, Any]]:
+    """The technician's recent requests, newest first, with PINs older than the limit masked."""
+    if not entries:
+        return [_section(texts.HISTORY_EMPTY)]
+    lines = [_history_line(e, now=now, visible_minutes=visible_minutes) for e in entries]
+    note = (
+        texts.HISTORY_MASK_NOTE.format(minutes=visible_minutes)
+        if visible_minutes > 0
+        else texts.HISTORY_ALL_MASKED
+    )
+    return [
+        _section(f"*{texts.HISTORY_TITLE}*\n" + "\n".join(lines)),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+    ]
+
+
+def history(entries: Sequence[HistoryEntry], *, now: datetime, visible_minutes: int) -> Message:
+    """The history as a message for `/lenspin history`."""
+    return {
+        "text": texts.HISTORY_TITLE,
+        "blocks": history_blocks(entries, now=now, visible_minutes=visible_minutes),
+    }
+
+
+def _history_line(entry: HistoryEntry, *, now: datetime, visible_minutes: int) -> str:
+    stamp = int(entry.requested_at.timestamp())
+    fallback = entry.requested_at.strftime("%Y-%m-%d %H:%M UTC")
+    when = f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+    if entry.result != "OK" or not entry.pin:
+        reason = texts.SHORT_REASONS.get(entry.result, texts.SHORT_REASON_OTHER)
+        outcome = texts.HISTORY_FAILED.format(reason=reason)
+    elif now - entry.requested_at < timedelta(minutes=visible_minutes):
+        outcome = f"`{entry.pin}`"
+    else:
+        outcome = texts.HISTORY_MASKED
+    return f"• {when} · {escape(entry.name)} · {outcome}"

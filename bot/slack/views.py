@@ -90,3 +90,103 @@ def _console_checkbox(label: str, *, checked: bool) -> Block:
         "optional": True,
         "element": element,
     }
+
+
+def connect_modal() -> dict[str, Any]:
+    """The form for connecting one's own Rescue account: email and password, or a code."""
+    return {
+        "type": "modal",
+        "callback_id": ids.CONNECT_MODAL,
+        "title": plain(texts.CONNECT_TITLE),
+        "submit": plain(texts.CONNECT_SUBMIT),
+        "close": plain(texts.MODAL_CLOSE),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": texts.CONNECT_INTRO}},
+            _optional_input(
+                ids.CONNECT_EMAIL_BLOCK, texts.CONNECT_EMAIL, {"type": "email_text_input"}
+            ),
+            _optional_input(
+                ids.CONNECT_PASSWORD_BLOCK,
+                texts.CONNECT_PASSWORD,
+                {"type": "plain_text_input", "max_length": 256},
+                hint=texts.CONNECT_PASSWORD_HINT,
+            ),
+            {"type": "divider"},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.CONNECT_OR}]},
+            _optional_input(
+                ids.CONNECT_CODE_BLOCK,
+                texts.CONNECT_CODE,
+                {"type": "plain_text_input", "max_length": 512},
+                hint=texts.CONNECT_CODE_HINT,
+            ),
+        ],
+    }
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something: progress or the outcome of connecting."""
+    return {
+        "type": "modal",
+        "callback_id": ids.CONNECT_MODAL,
+        "title": plain(title),
+        "close": plain("Close"),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+def home(
+    status: str, *, connected: bool, can_connect: bool, history: list[Block]
+) -> dict[str, Any]:
+    """The App Home tab: connection status with its button, recent PINs, how-to."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(texts.HOME_TITLE)},
+        {"type": "section", "text": {"type": "mrkdwn", "text": status}},
+    ]
+    if connected:
+        blocks.append(
+            _actions(
+                {
+                    "type": "button",
+                    "action_id": ids.HOME_DISCONNECT_ACTION,
+                    "text": plain(texts.HOME_DISCONNECT),
+                    "style": "danger",
+                    "confirm": {
+                        "title": plain(texts.HOME_DISCONNECT),
+                        "text": plain(texts.HOME_DISCONNECT_CONFIRM),
+                        "confirm": plain(texts.HOME_DISCONNECT),
+                        "deny": plain(texts.MODAL_CLOSE),
+                    },
+                }
+            )
+        )
+    elif can_connect:
+        blocks.append(
+            _actions(
+                {
+                    "type": "button",
+                    "action_id": ids.HOME_CONNECT_ACTION,
+                    "text": plain(texts.HOME_CONNECT),
+                    "style": "primary",
+                }
+            )
+        )
+    blocks += [{"type": "divider"}, *history, {"type": "divider"}]
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": texts.HOME_HOWTO}})
+    return {"type": "home", "blocks": blocks}
+
+
+def _optional_input(block_id: str, label: str, element: dict[str, Any], *, hint: str = "") -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": True,
+        "element": {**element, "action_id": ids.FIELD_ACTION},
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def _actions(*elements: dict[str, Any]) -> Block:
+    return {"type": "actions", "elements": list(elements)}
