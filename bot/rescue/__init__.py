@@ -5,10 +5,21 @@ import `bot.rescue.client` for the client itself.
 """
 
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import FIELD_LIMITS, Pin, PinRequest, ResultCode
+from bot.rescue.models import (
+    FIELD_LIMITS,
+    Account,
+    AccountResult,
+    AuthResult,
+    Pin,
+    PinRequest,
+    ResultCode,
+)
 
 __all__ = [
     "FIELD_LIMITS",
+    "Account",
+    "AccountResult",
+    "AuthResult",
     "Pin",
     "PinRequest",
     "Rejected",

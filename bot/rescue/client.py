@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -23,7 +23,15 @@ from urllib3.exceptions import ReadTimeoutError
 from zeep.utils import get_media_type
 
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import Pin, PinRequest, ResultCode, is_xml_safe
+from bot.rescue.models import (
+    Account,
+    AccountResult,
+    AuthResult,
+    Pin,
+    PinRequest,
+    ResultCode,
+    is_xml_safe,
+)
 
 __all__ = ["RescueClient"]
 
@@ -41,6 +49,9 @@ _POOL_SIZE = 16
 # Rescue's own strings (an unknown result code) end up in logs; keep them short.
 _MAX_RAW = 80
 _MISSING = object()
+
+# Constrained rather than bound to ResultEnum: these are what Rejected can carry.
+_Result = TypeVar("_Result", ResultCode, AuthResult, AccountResult)
 
 
 class RescueClient:
@@ -96,18 +107,45 @@ class RescueClient:
             "sTracking0": request.tracking,
             "sAuthCode": auth_code,
         }
-        _require_xml_safe(fields)
-        reply, elapsed_ms = self._call(
-            operation, **fields, bNoTechConsole=bool(request.no_tech_console)
-        )
-        code, raw = self._result(operation, reply, "requestLensPINCodeV2Result", elapsed_ms)
-        if code is not ResultCode.OK:
-            raise Rejected(code, raw)
+        flags = {"bNoTechConsole": bool(request.no_tech_console)}
+        reply = self._ask(operation, ResultCode.OK, fields, flags)
         try:
             return Pin.from_rescue(getattr(reply, "sPINCode", None))
         except ValueError:
-            log.warning("Rescue %s failed: unavailable (OK without a usable PIN)", operation)
-            raise Unavailable("Rescue answered OK without a usable PIN") from None
+            raise _unusable(operation, "PIN") from None
+
+    def request_auth_code(self, *, email: str, password: str) -> str:
+        """Log in by email and password; return the auth code, which voids the user's last one."""
+        operation = "requestAuthCode"
+        fields = {"sEmail": email, "sPassword": password}
+        return _auth_code(operation, self._ask(operation, AuthResult.OK, fields))
+
+    def request_auth_code_sso(self, *, sso_id: str, password: str, company_id: str) -> str:
+        """Get an SSO user's auth code with the company's global SSO password (voids the last)."""
+        operation = "requestAuthCodeSSO"
+        fields = {"sSSOID": sso_id, "sPassword": password, "sCompany": company_id}
+        return _auth_code(operation, self._ask(operation, AuthResult.OK, fields))
+
+    def get_account(self, auth_code: str) -> Account:
+        """Say whose auth_code is; raise Rejected, Unavailable or Timeout."""
+        operation = "getAccount_v2"
+        reply = self._ask(operation, AccountResult.OK, {"sAuthCode": auth_code})
+        account_id, admin_id, tech_id, running = (
+            getattr(reply, name, None)
+            for name in ("iAccountID", "iAdminID", "iTechID", "bTcRunning")
+        )
+        typed = _is_int(account_id) and _is_int(admin_id) and _is_int(tech_id)
+        if not typed or not isinstance(running, bool):
+            raise _unusable(operation, "account")
+        return Account(
+            account_id=account_id,
+            # ASMX leaves out a null string; an account without one is still an account.
+            organization=_text(getattr(reply, "sOrganization", None)),
+            admin_id=admin_id,
+            tech_id=tech_id,
+            email=_text(getattr(reply, "sEmail", None)),
+            console_running=running,
+        )
 
     def close(self) -> None:
         """Release pooled connections (a session passed in stays open)."""
@@ -137,17 +175,36 @@ class RescueClient:
         )
         raise error from None
 
+    def _ask(
+        self,
+        operation: str,
+        ok: _Result,
+        fields: dict[str, str],
+        flags: dict[str, bool] | None = None,
+    ) -> Any:
+        """Send one operation and return zeep's reply if its result is ok, else raise.
+
+        fields are the text values (checked before sending); flags the booleans.
+        """
+        _require_xml_safe(fields)
+        reply, elapsed_ms = self._call(operation, **fields, **(flags or {}))
+        code, raw = self._result(operation, reply, type(ok), elapsed_ms)
+        if code is not ok:
+            raise Rejected(code, raw)
+        return reply
+
     def _result(
-        self, operation: str, reply: Any, name: str, elapsed_ms: int
-    ) -> tuple[ResultCode, str]:
+        self, operation: str, reply: Any, codes: type[_Result], elapsed_ms: int
+    ) -> tuple[_Result, str]:
         """Read an operation's result code from the reply and log the call's one INFO line."""
-        raw = getattr(reply, name, _MISSING)
+        # ASMX names the result element after the operation, in every operation.
+        raw = getattr(reply, f"{operation}Result", _MISSING)
         if raw is _MISSING:
             log.warning("Rescue %s failed: unavailable (no result code)", operation)
             raise Unavailable("Rescue answered without a result code")
-        # An empty result element is a result all the same: ResultCode.parse makes it UNKNOWN.
+        # An empty result element is a result all the same: parse makes it UNKNOWN.
         raw = "" if raw is None else _short(raw)
-        code = ResultCode.parse(raw)
+        code = codes.parse(raw)
         log.info("Rescue %s answered %s in %d ms", operation, code.name, elapsed_ms)
         return code, raw
 
@@ -293,6 +350,29 @@ class _DeadlineAdapter(HTTPAdapter):
         """Build the pool manager as usual, with pools of cuttable connections."""
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def _auth_code(operation: str, reply: Any) -> str:
+    """Read the auth code from an OK reply, or raise Unavailable."""
+    code = _text(getattr(reply, "sAuthCode", None))
+    if not code:
+        raise _unusable(operation, "auth code")
+    return code
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    # isinstance counts a bool as an int.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _unusable(operation: str, what: str) -> Unavailable:
+    """Log and return the error for an OK reply that lacks what the caller asked for."""
+    log.warning("Rescue %s failed: unavailable (OK without a usable %s)", operation, what)
+    return Unavailable(f"Rescue answered OK without a usable {what}")
 
 
 def _require_xml_safe(fields: dict[str, str]) -> None:

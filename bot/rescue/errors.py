@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rescue.models import ResultCode
+from bot.rescue.models import AccountResult, AuthResult, ResultCode
 
 
 class RescueError(Exception):
@@ -10,9 +10,9 @@ class RescueError(Exception):
 
 
 class Rejected(RescueError):
-    """Rescue answered, with a result code other than OK."""
+    """Rescue answered, with a result code other than OK (of the operation's own enum)."""
 
-    def __init__(self, code: ResultCode, raw: str = "") -> None:
+    def __init__(self, code: ResultCode | AuthResult | AccountResult, raw: str = "") -> None:
         super().__init__(f"Rescue answered {raw or code.value}")
         self.code = code
         self.raw = raw

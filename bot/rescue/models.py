@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Self
 
 PIN_LENGTH = 6
 
@@ -19,7 +20,24 @@ FIELD_LIMITS: dict[str, int] = {
 }
 
 
-class ResultCode(enum.Enum):
+# The value of every result enum's UNKNOWN member; no Rescue result is spelled like this.
+_UNKNOWN = "unknown"
+
+
+class ResultEnum(enum.Enum):
+    """Base of Rescue's result enums; each subclass spells UNKNOWN as `"unknown"`."""
+
+    @classmethod
+    def parse(cls, value: object) -> Self:
+        """Map Rescue's text to a member; anything unrecognised becomes UNKNOWN."""
+        text = str(value or "").strip()
+        try:
+            return cls(text)
+        except ValueError:
+            return cls(_UNKNOWN)
+
+
+class ResultCode(ResultEnum):
     """The result enum of requestLensPINCodeV2 (and V3), plus UNKNOWN for anything new."""
 
     OK = "requestPINCode_OK"
@@ -33,16 +51,41 @@ class ResultCode(enum.Enum):
     INVALID_SECRET_AUTH_CODE = "requestPINCode_Invalid_SecretAuthCode"  # noqa: S105 (a name)
     USER_DELETED_OR_DISABLED = "requestPINCode_User_Deleted_Or_Disabled"
     NO_ACCESS_TO_LENS = "requestPINCode_NoAccessToLens"
-    UNKNOWN = "unknown"
+    UNKNOWN = _UNKNOWN
 
-    @classmethod
-    def parse(cls, value: object) -> ResultCode:
-        """Map Rescue's text to a member; anything unrecognised becomes UNKNOWN."""
-        text = str(value or "").strip()
-        for member in cls:
-            if member.value == text and member is not cls.UNKNOWN:
-                return member
-        return cls.UNKNOWN
+
+class AuthResult(ResultEnum):
+    """The result enum of requestAuthCode and requestAuthCodeSSO, plus UNKNOWN."""
+
+    OK = "requestAuthCode_OK"
+    ERROR = "requestAuthCode_Error"
+    INVALID = "requestAuthCode_Invalid"
+    POLL_RATE_EXCEEDED = "requestAuthCode_PollRateExceeded"
+    INVALID_COMPANY = "requestAuthCode_InvalidParam_Company"  # SSO only; name unconfirmed
+    UNKNOWN = _UNKNOWN
+
+
+class AccountResult(ResultEnum):
+    """The result enum of getAccount_v2, plus UNKNOWN."""
+
+    OK = "getAccount_OK"
+    ERROR = "getAccount_Error"
+    NOT_LOGGED_IN = "getAccount_NotLoggedIn"
+    INVALID_SECRET_AUTH_CODE = "getAccount_Invalid_SecretAuthCode"  # noqa: S105 (a name)
+    USER_DELETED_OR_DISABLED = "getAccount_User_Deleted_Or_Disabled"
+    UNKNOWN = _UNKNOWN
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose an auth code is, as getAccount_v2 tells it."""
+
+    account_id: int
+    organization: str
+    admin_id: int
+    tech_id: int
+    email: str
+    console_running: bool  # the Technician Console, which PINs need unless no_tech_console
 
 
 @dataclass(frozen=True)
