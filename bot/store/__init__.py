@@ -1,0 +1,24 @@
+"""Durable state: linked Rescue accounts, the audit trail and pacing, in PostgreSQL or SQLite.
+
+Knows SQLAlchemy and Alembic; nothing of Slack or zeep. Nothing touches a database on import:
+build a Store with Store.from_url(url, Keyring.from_setting(...)), then check_schema().
+"""
+
+from bot.store.crypto import Keyring, generate_key
+from bot.store.db import DEFAULT_URL, make_engine, normalize_url
+from bot.store.pacer import DatabasePacer
+from bot.store.store import AuditEntry, AuditRecord, Link, SchemaOutdated, Store
+
+__all__ = [
+    "DEFAULT_URL",
+    "AuditEntry",
+    "AuditRecord",
+    "DatabasePacer",
+    "Keyring",
+    "Link",
+    "SchemaOutdated",
+    "Store",
+    "generate_key",
+    "make_engine",
+    "normalize_url",
+]

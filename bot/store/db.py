@@ -1,0 +1,114 @@
+"""Database URLs and engines: PostgreSQL through psycopg 3, or a local SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
+
+# Relative to the working directory, like .env: `python -m bot` run from the checkout.
+DEFAULT_URL = "sqlite:///lenspin.sqlite3"
+
+# How long a SQLite writer waits for another to finish before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
+IMMEDIATE = "lenspin_begin_immediate"
+
+_POSTGRES_SCHEMES = ("postgres", "postgresql")
+
+
+def normalize_url(url: str) -> str:
+    """Point postgres:// and postgresql:// URLs at psycopg 3; leave everything else as it is."""
+    scheme, separator, rest = url.partition("://")
+    # Only the scheme is rewritten, by hand: parsing and re-rendering the URL would re-quote
+    # passwords and query values (options=-csearch_path%3D...) in ways that may differ.
+    if separator and scheme.lower() in _POSTGRES_SCHEMES:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for url, safe for several processes and threads writing at once."""
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        # pre_ping: a PaaS database restarts or drops idle connections now and then.
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        # The pool hands a connection to one thread at a time; gunicorn threads share the pool.
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def immediate(engine: Engine) -> Engine:
+    """The same engine, whose SQLite transactions take the write lock as they begin."""
+    return engine.execution_options(**{IMMEDIATE: True})
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # sqlite3's own transaction handling starts transactions late (only before DML), which
+    # turns read-then-write into a lock upgrade that fails at once instead of waiting;
+    # _sqlite_begin takes over instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL: readers never block the writer and the writer never blocks readers. The mode
+        # is kept in the file, so usually this only reads it.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            _switch_to_wal(cursor)
+    finally:
+        cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # Switching needs the file to itself, and SQLite answers "locked" at once rather than
+    # waiting for busy_timeout when other processes open a new file at the same moment.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+        else:
+            return
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A writer takes the lock at BEGIN, where busy_timeout lets it queue behind other writers;
+    # readers stay deferred so a long export never holds writers up.
+    if connection.get_execution_options().get(IMMEDIATE):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def advisory_lock_id(name: str) -> int:
+    """A PostgreSQL advisory lock number for name: 64 bits of its SHA-256, signed."""
+    # Advisory locks are shared by every application on the database; a hash of a
+    # lenspin-prefixed name keeps ours apart from theirs.
+    digest = hashlib.sha256(f"lenspin:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def upsert(engine: Engine | Connection) -> Callable[..., Any]:
+    """The insert() of the engine's dialect, which has on_conflict_do_update()."""
+    name = engine.dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise ValueError(f"lenspin stores its data in PostgreSQL or SQLite, not {name}")

@@ -1,0 +1,125 @@
+"""The tables, as SQLAlchemy models; migrations/versions/ creates and changes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Double,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Alembic's bookkeeping table, prefixed like the others so lenspin can share a database.
+VERSION_TABLE = "lenspin_alembic_version"
+
+# Named constraints, so that later migrations (SQLite's batch mode above all) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def require_aware(value: datetime, name: str) -> datetime:
+    """Return value in UTC; raise ValueError if it has no time zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, like datetime.now(UTC)")
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamptz on PostgreSQL and naive UTC text on SQLite; always aware UTC in Python."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = require_aware(value, "a timestamp")
+        # SQLite would drop the offset and keep the local wall time; store UTC instead, so
+        # text order is time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        # psycopg answers in the session's TimeZone setting.
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for lenspin's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class LinkRow(Base):
+    """A Slack user's own Rescue account: one per team and user."""
+
+    __tablename__ = "lenspin_links"
+
+    team_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    auth_code_encrypted: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    organization: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stale: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditRow(Base):
+    """One PIN request and its outcome."""
+
+    __tablename__ = "lenspin_audit"
+    __table_args__ = (
+        Index("ix_lenspin_audit_team_user_time", "team_id", "user_id", "requested_at"),
+        Index("ix_lenspin_audit_requested_at", "requested_at"),
+        # AUTOINCREMENT: ids are never reused, even after a purge emptied the table.
+        {"sqlite_autoincrement": True},
+    )
+
+    # SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+    )
+    team_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    name: Mapped[str] = mapped_column(Text)
+    custom1: Mapped[str] = mapped_column(Text)
+    custom2: Mapped[str] = mapped_column(Text)
+    custom3: Mapped[str] = mapped_column(Text)
+    custom4: Mapped[str] = mapped_column(Text)
+    custom5: Mapped[str] = mapped_column(Text)
+    tracking: Mapped[str] = mapped_column(Text)
+    no_tech_console: Mapped[bool] = mapped_column(Boolean)
+    code_source: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    pin_encrypted: Mapped[str | None] = mapped_column(Text)
+
+
+class PacingRow(Base):
+    """When a pacing key last had its turn, in seconds since the epoch by the database's clock."""
+
+    __tablename__ = "lenspin_pacing"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_call: Mapped[float] = mapped_column(Double)
