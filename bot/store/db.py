@@ -33,12 +33,20 @@ def normalize_url(url: str) -> str:
     return url
 
 
+POOL_SIZE = 4
+POOL_OVERFLOW = 4
+
+
 def make_engine(url: str) -> Engine:
     """An engine for url, safe for several processes and threads writing at once."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         # pre_ping: a PaaS database restarts or drops idle connections now and then.
-        return create_engine(url, pool_pre_ping=True)
+        # A small pool per process: hobby plans allow ~20 connections for every worker together,
+        # and each transaction here is a few milliseconds long.
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
     engine = create_engine(
         url,
         pool_pre_ping=True,

@@ -25,7 +25,7 @@ from bot.store.models import VERSION_TABLE, AuditRow, LinkRow, require_aware
 from bot.store.pacer import DatabasePacer
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-LINK_SOURCES = ("password", "token")
+LINK_SOURCES = ("password", "token", "sso")
 CODE_SOURCES = ("linked", "shared", "sso")
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
