@@ -338,6 +338,24 @@ def view_errors(view: Any) -> list[str]:
     return errors
 
 
+def home_view_errors(view: Any) -> list[str]:
+    """Slack-style messages for an App Home view published with views.publish."""
+    if not isinstance(view, dict):
+        return [_err("must be an object", "/view")]
+    errors: list[str] = []
+    if view.get("type") != "home":
+        errors.append(_err("must be one of: home", "/view/type"))
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return [*errors, _err("missing required field: blocks", "/view")]
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        errors.append(_err(f"no more than {MAX_VIEW_BLOCKS} items allowed", "/view/blocks"))
+    seen: set[str] = set()
+    for i, block in enumerate(blocks):
+        _block_errors(block, f"/view/blocks/{i}", seen, errors)
+    return errors
+
+
 def _message_error(args: Mapping[str, Any]) -> str | None:
     """The error Slack gives for a message body over its limits, or None."""
     text, blocks = args.get("text"), args.get("blocks")
@@ -600,6 +618,7 @@ class FakeSlack:
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
+            "views.publish": self._views_publish,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.postMessage": self._post_message,
             "chat.update": self._chat_update,
@@ -1169,6 +1188,15 @@ class FakeSlack:
         root = parent.view.get("root_view_id") if parent else None
         view = self._store_view(args["view"], previous_view_id=trigger.view_id, root_view_id=root)
         return {"ok": True, "view": view}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("user_id"):
+            return _invalid_arguments([_err("missing required field: user_id", "")])
+        errors = home_view_errors(args.get("view"))
+        if errors:
+            return _invalid_arguments(errors)
+        self._counter += 1
+        return {"ok": True, "view": {**args["view"], "id": f"VHOME{self._counter:06d}"}}
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id, external_id = args.get("view_id"), args.get("external_id")

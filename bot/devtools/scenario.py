@@ -1,10 +1,15 @@
-"""A technician's steps as Slack delivers them: run /lenspin, get the modal, submit it."""
+"""A technician's steps as Slack delivers them: commands, modals, clicks and events."""
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import requests
 
 from bot.devtools.fake_slack import AppResponse, FakeSlack
 
@@ -50,3 +55,40 @@ def submit_pin_modal(
 ) -> AppResponse:
     """Submit the modal with values keyed by block_id, as the technician would."""
     return slack.submit_view(events_url, opened.view, user_id=user_id, values=values)
+
+
+def send_event(slack: FakeSlack, events_url: str, event: dict[str, Any]) -> requests.Response:
+    """Deliver an Events API event_callback as Slack does: JSON, signed."""
+    body = json.dumps(
+        {
+            "token": "fake-verification-token",
+            "team_id": slack.team_id,
+            "api_app_id": slack.api_app_id,
+            "event": {"event_ts": f"{time.time():.6f}", **event},
+            "type": "event_callback",
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+        }
+    ).encode()
+    headers = slack.signed_headers(body, content_type="application/json")
+    return requests.post(events_url, data=body, headers=headers, timeout=10)
+
+
+def click(
+    slack: FakeSlack, events_url: str, *, user_id: str, action_id: str, view: dict[str, Any]
+) -> AppResponse:
+    """Click a button in a view (a Home tab or a modal), as Slack sends block_actions."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "user": {"id": user_id, "username": user_id, "name": user_id, "team_id": slack.team_id},
+        "api_app_id": slack.api_app_id,
+        "token": "fake-verification-token",
+        "container": {"type": "view", "view_id": view.get("id", "")},
+        "trigger_id": slack.new_trigger_id(),
+        "view": view,
+        "actions": [
+            {"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1.0"}
+        ],
+    }
+    return slack.send_payload(events_url, payload)
