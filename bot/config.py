@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from bot.rescue.models import FIELD_LIMITS
@@ -13,6 +13,8 @@ from bot.rescue.models import FIELD_LIMITS
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RESCUE_API_URL = "https://secure.logmeinrescue.com/API/API.asmx"
 DEFAULT_PORT = 3000
+# A file in the working directory: `python -m bot` works with nothing else installed.
+DEFAULT_DATABASE_URL = "sqlite:///lenspin.sqlite3"
 DEFAULT_RESCUE_TIMEOUT = 15.0
 # Slack gives up on a modal after 3 s, but the Rescue call runs after ack(): only the
 # technician's patience bounds it. Two minutes is far beyond any healthy answer.
@@ -95,6 +97,14 @@ class Settings:
     show_no_tech_console: bool = True
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
+    database_url: str = DEFAULT_DATABASE_URL
+    encryption_key: str = ""
+    linking: bool = True
+    pin_visible_minutes: int = 20
+    audit_days: int = 90
+    sso_company_id: str = ""
+    sso_password: str = ""
+    sso_ids: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # Tokens and the auth code must never reach a log line through a stray repr().
@@ -113,6 +123,11 @@ class Settings:
     def visible_fields(self) -> tuple[FieldSpec, ...]:
         """The text fields the modal shows, in order."""
         return tuple(f for f in self.fields if not f.hidden)
+
+    @property
+    def sso_enabled(self) -> bool:
+        """True when technicians' codes come from the company's single sign-on."""
+        return bool(self.sso_company_id)
 
     def is_allowed(self, user_id: str) -> bool:
         """Tell whether this Slack user may get PINs with the shared auth code."""
@@ -140,12 +155,17 @@ class Settings:
                 "Basic Information page (or set SLACK_APP_TOKEN to use Socket Mode)"
             )
 
-        auth_code = reader.required(
-            "RESCUE_AUTH_CODE",
-            "a Rescue auth code or API token for the technician account PINs are made with "
-            "(README, step 2: 'Get a Rescue auth code')",
-        )
+        auth_code = reader.text("RESCUE_AUTH_CODE")
         allowed = reader.allowed_users(required=bool(auth_code))
+        linking = reader.switch("LENSPIN_LINKING", default=True)
+        encryption_key = reader.encryption_key()
+        sso_company, sso_password = reader.sso()
+        if not (auth_code or linking or sso_company):
+            reader.problem(
+                "RESCUE_AUTH_CODE: missing, and LENSPIN_LINKING is off with no single sign-on: "
+                "nothing could make PINs. Set a shared Rescue auth code (README, step 2), or "
+                "turn LENSPIN_LINKING on so technicians connect their own accounts"
+            )
 
         hidden = reader.hidden_fields()
         fields = tuple(
@@ -168,6 +188,14 @@ class Settings:
             ),
             show_no_tech_console="no_tech_console" not in hidden,
             port=reader.port("PORT", DEFAULT_PORT),
+            database_url=reader.text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            encryption_key=encryption_key,
+            linking=linking,
+            pin_visible_minutes=reader.whole_number("LENSPIN_PIN_VISIBLE_MINUTES", 20, minimum=0),
+            audit_days=reader.whole_number("LENSPIN_AUDIT_DAYS", 90, minimum=1),
+            sso_company_id=sso_company,
+            sso_password=sso_password,
+            sso_ids=reader.sso_ids(),
             log_level=reader.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),
@@ -277,6 +305,70 @@ class _Reader:
             required=key == "name",
         )
 
+    def switch(self, name: str, *, default: bool) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in ("1", "on", "true", "yes"):
+            return True
+        if raw in ("0", "off", "false", "no"):
+            return False
+        self.problem(f"{name}: {raw!r} is not on or off")
+        return default
+
+    def whole_number(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        if not raw.isdigit() or int(raw) < minimum:
+            self.problem(f"{name}: {raw!r} must be a whole number of at least {minimum}")
+            return default
+        return int(raw)
+
+    def encryption_key(self) -> str:
+        from bot.store.crypto import Keyring  # noqa: PLC0415 (cryptography, only when set)
+
+        raw = self.text("LENSPIN_ENCRYPTION_KEY")
+        if not raw:
+            self.problem(
+                "LENSPIN_ENCRYPTION_KEY: missing; it encrypts connected Rescue accounts and the "
+                "PINs kept in the history. Create one with: python -m bot keygen"
+            )
+            return ""
+        try:
+            Keyring.from_setting(raw)
+        except ValueError as error:
+            self.problem(f"LENSPIN_ENCRYPTION_KEY: {error}; create one with: python -m bot keygen")
+            return ""
+        return raw
+
+    def sso(self) -> tuple[str, str]:
+        company, password = self.text("RESCUE_SSO_COMPANY_ID"), self.text("RESCUE_SSO_PASSWORD")
+        if bool(company) != bool(password):
+            self.problem(
+                "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD: set both for single sign-on, "
+                "or neither"
+            )
+            return "", ""
+        if company and not company.isdigit():
+            self.problem(f"RESCUE_SSO_COMPANY_ID: {company!r} is not Rescue's numeric company id")
+            return "", ""
+        return company, password
+
+    def sso_ids(self) -> dict[str, str]:
+        raw = self.text("LENSPIN_SSO_IDS")
+        pairs = [p.strip() for p in raw.split(",") if p.strip()]
+        result = {}
+        for pair in pairs:
+            user, sep, sso_id = (x.strip() for x in pair.partition("="))
+            if not sep or not _USER_ID.match(user) or not sso_id:
+                self.problem(
+                    f"LENSPIN_SSO_IDS: {pair!r} is not MEMBER_ID=SSO_ID (like U0123ABCD=jane@corp)"
+                )
+                continue
+            result[user] = sso_id
+        return result
+
     def hidden_fields(self) -> frozenset[str]:
         raw = self.text("LENSPIN_HIDDEN_FIELDS")
         names = frozenset(p.strip().lower() for p in raw.split(",") if p.strip())
@@ -290,3 +382,11 @@ class _Reader:
                 f"choose from {', '.join(HIDEABLE)}"
             )
         return names & set(HIDEABLE)
+
+
+def database_unreachable(error: Exception) -> str:
+    """Say the database can't be reached, without echoing DATABASE_URL (it holds a password)."""
+    return (
+        "lenspin cannot reach its database. Check DATABASE_URL and that the database is "
+        f"running ({type(error).__name__})."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import fcntl
 import hashlib
 import logging
@@ -11,12 +12,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bot.rescue.errors import Rejected, RescueError
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
+
+if TYPE_CHECKING:
+    from bot.store import AuditEntry
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +110,60 @@ class Requester:
 
 
 class NotSent(RescueError):
-    """The bot was stopping before this request reached Rescue, so nothing was created."""
+    """The request never reached Rescue (the bot was stopping, or had no code to use)."""
+
+
+class CodeSource(enum.Enum):
+    """Where a request's auth code came from; recorded in the audit trail."""
+
+    LINKED = "linked"
+    SSO = "sso"
+    SHARED = "shared"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An auth code and where it came from."""
+
+    auth_code: str = field(repr=False)
+    source: CodeSource
+
+
+class CredentialSource(Protocol):
+    """Chooses the auth code for a technician's request (bot.accounts.Accounts)."""
+
+    def credential_for(self, team_id: str, user_id: str) -> Credential:
+        """The code to use, or raise NotSent (and subclasses) when there is none."""
+        ...
+
+    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+        """Note a refusal (or raise a clearer RescueError); True when a retry is worth it."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Where every PIN request is recorded (bot.store.Store)."""
+
+    def record_request(self, entry: AuditEntry) -> int:
+        """Keep one request's record."""
+        ...
+
+
+def _file_pacer(clock: Callable[[], float]) -> Callable[[Callable[[float], None]], Pacer]:
+    return lambda sleep: FilePacer(clock=clock, sleep=sleep)
+
+
+def outcome_label(outcome: Outcome) -> str:
+    """A short, stable name for an outcome, for the audit trail and logs."""
+    if isinstance(outcome, Pin):
+        return "OK"
+    if isinstance(outcome, Rejected):
+        return outcome.code.name
+    if isinstance(outcome.__cause__, Rejected):
+        return outcome.__cause__.code.name
+    return {Timeout: "TIMEOUT", Unavailable: "UNAVAILABLE"}.get(
+        type(outcome), "NOT_SENT" if isinstance(outcome, NotSent) else "ERROR"
+    )
 
 
 class PinService:
@@ -115,19 +173,21 @@ class PinService:
         self,
         rescue: PinSource,
         *,
-        auth_code: str,
-        pacer: Pacer | None = None,
+        credentials: CredentialSource,
+        audit: AuditLog | None = None,
+        pacer: Callable[[Callable[[float], None]], Pacer] | None = None,
         workers: int = 8,
         retry_budget: float = RETRY_BUDGET,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._rescue = rescue
-        self._auth_code = auth_code
-        self._pace_key = hashlib.sha256(auth_code.encode()).hexdigest()[:16]
+        self._credentials = credentials
+        self._audit = audit
         self._stopping = threading.Event()
         self._sleep = sleep or self._pause
-        self._pacer = pacer or FilePacer(clock=clock, sleep=self._sleep)
+        # The pacer is built with the service's sleep, so a stop ends its waits at once too.
+        self._pacer = (pacer or _file_pacer(clock))(self._sleep)
         self._retry_budget = retry_budget
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
@@ -138,16 +198,17 @@ class PinService:
         """Queue a request; on_done receives the Pin or the RescueError, on a PIN thread."""
         return self._executor.submit(self._run, requester, request, on_done)
 
-    def obtain(self, requester: Requester, request: PinRequest) -> Pin:
+    def obtain(self, requester: Requester, request: PinRequest, credential: Credential) -> Pin:
         """Get a PIN now: wait for this code's turn, then retry Rescue's rate limit a while."""
-        self._wait_turn()
+        pace_key = hashlib.sha256(credential.auth_code.encode()).hexdigest()[:16]
+        self._wait_turn(pace_key)
         started = self._clock()
         deadline = started + self._retry_budget
         backoff = FIRST_BACKOFF
         attempts = 1
         while True:
             try:
-                pin = self._rescue.request_lens_pin(request, auth_code=self._auth_code)
+                pin = self._rescue.request_lens_pin(request, auth_code=credential.auth_code)
             except Rejected as error:
                 remaining = deadline - self._clock()
                 if error.code is not ResultCode.POLL_RATE_EXCEEDED or remaining <= 0:
@@ -156,7 +217,7 @@ class PinService:
                 self._sleep(min(backoff, remaining))
                 backoff = min(backoff * 1.5, MAX_BACKOFF)
                 attempts += 1
-                self._wait_turn()
+                self._wait_turn(pace_key)
             except RescueError as error:
                 self._log(requester, type(error).__name__, started, attempts)
                 raise
@@ -169,8 +230,8 @@ class PinService:
         self._stopping.set()
         self._executor.shutdown(wait=True)
 
-    def _wait_turn(self) -> None:
-        self._pacer.wait_turn(self._pace_key)
+    def _wait_turn(self, pace_key: str) -> None:
+        self._pacer.wait_turn(pace_key)
         if self._stopping.is_set():
             raise NotSent("stopped before the request was sent")
 
@@ -182,18 +243,77 @@ class PinService:
     def _run(
         self, requester: Requester, request: PinRequest, on_done: Callable[[Outcome], None]
     ) -> None:
+        requested_at = datetime.now(UTC)
+        started = self._clock()
+        credential: Credential | None = None
         outcome: Outcome
         try:
-            outcome = self.obtain(requester, request)
+            credential = self._credentials.credential_for(requester.team_id, requester.user_id)
+            try:
+                outcome = self.obtain(requester, request, credential)
+            except Rejected as error:
+                if not self._credentials.refused(
+                    requester.team_id, requester.user_id, credential, error
+                ):
+                    raise
+                # A fresh SSO code is the same technician's: same queue, safe to retry once.
+                credential = self._credentials.credential_for(requester.team_id, requester.user_id)
+                outcome = self.obtain(requester, request, credential)
         except RescueError as error:
             outcome = error
         except Exception:
             logger.exception("PIN request for %s failed unexpectedly", requester.user_id)
             outcome = RescueError("unexpected failure")
+        self._record(
+            requester,
+            request,
+            credential=credential,
+            outcome=outcome,
+            requested_at=requested_at,
+            started=started,
+        )
         try:
             on_done(outcome)
         except Exception:
             logger.exception("Delivering the outcome to %s failed", requester.user_id)
+
+    def _record(
+        self,
+        requester: Requester,
+        request: PinRequest,
+        *,
+        credential: Credential | None,
+        outcome: Outcome,
+        requested_at: datetime,
+        started: float,
+    ) -> None:
+        if self._audit is None or credential is None:
+            return
+        # Imported here: the store's pacer builds on this module.
+        from bot.store import AuditEntry  # noqa: PLC0415
+
+        entry = AuditEntry(
+            team_id=requester.team_id,
+            user_id=requester.user_id,
+            requested_at=requested_at,
+            name=request.name,
+            custom1=request.custom1,
+            custom2=request.custom2,
+            custom3=request.custom3,
+            custom4=request.custom4,
+            custom5=request.custom5,
+            tracking=request.tracking,
+            no_tech_console=request.no_tech_console,
+            code_source=credential.source.value,
+            result=outcome_label(outcome),
+            latency_ms=round((self._clock() - started) * 1000),
+            pin=outcome.code if isinstance(outcome, Pin) else None,
+        )
+        try:
+            self._audit.record_request(entry)
+        except Exception:
+            # The technician still gets their answer; the admin sees why the row is missing.
+            logger.exception("Could not record the PIN request of user=%s", requester.user_id)
 
     def _log(self, requester: Requester, result: str, started: float, attempts: int) -> None:
         logger.info(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.accounts import LinkStale, NotConnected
 from bot.pins import NotSent
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import ResultCode
@@ -114,10 +115,15 @@ def failure(error: RescueError, *, timeout_seconds: float) -> str:
         return _REJECTED.get(error.code, UNKNOWN_ANSWER)
     if isinstance(error, Timeout):
         return TIMEOUT.format(seconds=f"{timeout_seconds:g}")
-    if isinstance(error, Unavailable):
-        return UNAVAILABLE
-    if isinstance(error, NotSent):
-        return NOT_SENT
+    # Most specific first: LinkStale and NotConnected are kinds of NotSent.
+    for kind, text in (
+        (Unavailable, UNAVAILABLE),
+        (LinkStale, LINK_STALE),
+        (NotConnected, NEEDS_CONNECT),
+        (NotSent, NOT_SENT),
+    ):
+        if isinstance(error, kind):
+            return text
     return UNEXPECTED
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.config import ConfigError, Settings
+from tests.conftest import ENCRYPTION_KEY
 
 BASE = {
     "SLACK_BOT_TOKEN": "xoxb-123-abc",
     "SLACK_SIGNING_SECRET": "secret-for-config-tests",
     "RESCUE_AUTH_CODE": "rescue-code-for-config-tests",
     "LENSPIN_ALLOWED_USERS": "U0123ABCD, U0456EFGH",
+    "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
 }
 
 
@@ -39,8 +41,9 @@ def test_an_empty_environment_names_every_missing_variable_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({})
     message = str(caught.value)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "RESCUE_AUTH_CODE"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "LENSPIN_ENCRYPTION_KEY"):
         assert name in message
+    assert "python -m bot keygen" in message
     assert len(caught.value.problems) == 3
 
 
@@ -120,3 +123,62 @@ def test_repr_hides_secrets() -> None:
     shown = repr(Settings.from_env(BASE))
     for secret in (BASE["SLACK_BOT_TOKEN"], BASE["SLACK_SIGNING_SECRET"], BASE["RESCUE_AUTH_CODE"]):
         assert secret not in shown
+
+
+def test_storage_linking_and_retention_settings() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.database_url == "sqlite:///lenspin.sqlite3"
+    assert settings.linking
+    assert settings.pin_visible_minutes == 20
+    assert settings.audit_days == 90
+    assert not settings.sso_enabled
+    custom = Settings.from_env(
+        {
+            **BASE,
+            "DATABASE_URL": "postgres://u:p@db:5432/x?sslmode=require",
+            "LENSPIN_LINKING": "off",
+            "LENSPIN_PIN_VISIBLE_MINUTES": "0",
+            "LENSPIN_AUDIT_DAYS": "30",
+            "RESCUE_SSO_COMPANY_ID": "12345",
+            "RESCUE_SSO_PASSWORD": "sso-secret",
+            "LENSPIN_SSO_IDS": "U0123ABCD=jane@corp.example, U0456EFGH = bob",
+        }
+    )
+    assert custom.database_url == "postgres://u:p@db:5432/x?sslmode=require"
+    assert not custom.linking
+    assert custom.pin_visible_minutes == 0
+    assert custom.audit_days == 30
+    assert custom.sso_enabled
+    assert custom.sso_ids == {"U0123ABCD": "jane@corp.example", "U0456EFGH": "bob"}
+    assert "sso-secret" not in repr(custom)
+
+
+def test_storage_and_sso_mistakes_are_named() -> None:
+    env = {
+        **BASE,
+        "LENSPIN_ENCRYPTION_KEY": "not-a-fernet-key",
+        "LENSPIN_LINKING": "maybe",
+        "LENSPIN_PIN_VISIBLE_MINUTES": "-1",
+        "LENSPIN_AUDIT_DAYS": "0",
+        "RESCUE_SSO_COMPANY_ID": "12345",
+        "LENSPIN_SSO_IDS": "jane@corp",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {
+        "LENSPIN_ENCRYPTION_KEY",
+        "LENSPIN_LINKING",
+        "LENSPIN_PIN_VISIBLE_MINUTES",
+        "LENSPIN_AUDIT_DAYS",
+        "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD",
+        "LENSPIN_SSO_IDS",
+    }
+    assert "not-a-fernet-key" not in str(caught.value)
+
+
+def test_without_any_way_to_make_pins_it_says_so() -> None:
+    env = {k: v for k, v in BASE.items() if k not in ("RESCUE_AUTH_CODE", "LENSPIN_ALLOWED_USERS")}
+    assert Settings.from_env(env).rescue_auth_code == ""  # linking alone is enough
+    with pytest.raises(ConfigError, match="nothing could make PINs"):
+        Settings.from_env({**env, "LENSPIN_LINKING": "off"})

@@ -12,12 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.pins import RESCUE_INTERVAL, FilePacer, PinService, PinSource, Requester
+from bot.pins import (
+    RESCUE_INTERVAL,
+    CodeSource,
+    Credential,
+    FilePacer,
+    PinService,
+    PinSource,
+    Requester,
+)
 from bot.rescue.errors import Rejected, RescueError, Timeout
 from bot.rescue.models import Pin, PinRequest, ResultCode
 
 WHO = Requester(team_id="T1", user_id="U1")
 REQUEST = PinRequest(name="Jane")
+CODE = Credential("code-1", CodeSource.SHARED)
 
 
 class Clock:
@@ -51,6 +60,16 @@ class Scripted:
         return answer
 
 
+class Shared:
+    """Every request uses one shared code, as with RESCUE_AUTH_CODE alone."""
+
+    def credential_for(self, team_id: str, user_id: str) -> Credential:
+        return Credential("code-1", CodeSource.SHARED)
+
+    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+        return False
+
+
 def rate_limited(times: int) -> Iterator[Pin | RescueError]:
     for _ in range(times):
         yield Rejected(ResultCode.POLL_RATE_EXCEEDED)
@@ -66,9 +85,13 @@ def clock() -> Clock:
 @pytest.fixture
 def service(clock: Clock, tmp_path: Path) -> Callable[[PinSource], PinService]:
     def build(source: PinSource) -> PinService:
-        pacer = FilePacer(tmp_path, clock=clock, sleep=clock.sleep)
         return PinService(
-            source, auth_code="code-1", pacer=pacer, clock=clock, sleep=clock.sleep, workers=2
+            source,
+            credentials=Shared(),
+            pacer=lambda sleep: FilePacer(tmp_path, clock=clock, sleep=sleep),
+            clock=clock,
+            sleep=clock.sleep,
+            workers=2,
         )
 
     return build
@@ -91,7 +114,7 @@ def test_a_pin_comes_back_on_first_try(
     clock: Clock, service: Callable[[PinSource], PinService]
 ) -> None:
     source = Scripted(clock, rate_limited(0))
-    assert service(source).obtain(WHO, REQUEST) == Pin("123456")
+    assert service(source).obtain(WHO, REQUEST, CODE) == Pin("123456")
     assert source.calls == [(100.0, "code-1")]
 
 
@@ -99,7 +122,7 @@ def test_poll_rate_exceeded_is_retried_within_the_budget(
     clock: Clock, service: Callable[[PinSource], PinService]
 ) -> None:
     source = Scripted(clock, rate_limited(3))
-    assert service(source).obtain(WHO, REQUEST) == Pin("123456")
+    assert service(source).obtain(WHO, REQUEST, CODE) == Pin("123456")
     times = [t for t, _ in source.calls]
     assert len(times) == 4
     assert all(b - a >= 1.0 for a, b in itertools.pairwise(times))
@@ -111,7 +134,7 @@ def test_poll_rate_exceeded_gives_up_after_about_ten_seconds(
 ) -> None:
     source = Scripted(clock, rate_limited(1000))
     with pytest.raises(Rejected) as caught:
-        service(source).obtain(WHO, REQUEST)
+        service(source).obtain(WHO, REQUEST, CODE)
     assert caught.value.code is ResultCode.POLL_RATE_EXCEEDED
     first, last = source.calls[0][0], source.calls[-1][0]
     assert 8.0 <= last - first <= 11.0
@@ -123,7 +146,7 @@ def test_other_rejections_are_not_retried(
 ) -> None:
     source = Scripted(clock, iter([Rejected(ResultCode.NO_TECH_CONSOLE_RUNNING)]))
     with pytest.raises(Rejected):
-        service(source).obtain(WHO, REQUEST)
+        service(source).obtain(WHO, REQUEST, CODE)
     assert len(source.calls) == 1
 
 
@@ -134,7 +157,7 @@ def test_the_budget_starts_when_the_turn_comes(
     pins = service(source)
     # Twelve technicians at once: the last one's turn comes 11 turns later, past one budget,
     # yet it still gets a PIN rather than a rate-limit message.
-    results = [pins.obtain(Requester("T1", f"U{i}"), REQUEST) for i in range(12)]
+    results = [pins.obtain(Requester("T1", f"U{i}"), REQUEST, CODE) for i in range(12)]
     assert results == [Pin("123456")] * 12
     assert source.calls[-1][0] - source.calls[0][0] == pytest.approx(11 * RESCUE_INTERVAL)
 

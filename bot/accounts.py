@@ -1,0 +1,248 @@
+"""Whose Rescue auth code a PIN request uses, and connecting a technician's own account."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from bot.pins import CodeSource, Credential, NotSent
+from bot.rescue.errors import Rejected, RescueError
+from bot.rescue.models import Account, AccountResult, ResultCode
+
+if TYPE_CHECKING:
+    from bot.store import Link
+
+logger = logging.getLogger(__name__)
+
+# Rescue answers these when a code no longer belongs to a working user.
+STALE_CODES = frozenset(
+    {
+        ResultCode.INVALID_SECRET_AUTH_CODE,
+        ResultCode.USER_DELETED_OR_DISABLED,
+        ResultCode.USER_IS_DELETED,
+        AccountResult.INVALID_SECRET_AUTH_CODE,
+        AccountResult.USER_DELETED_OR_DISABLED,
+    }
+)
+
+
+class NotConnected(NotSent):
+    """This technician has no auth code to use: they must connect their account first."""
+
+
+class LinkStale(NotSent):
+    """Rescue stopped accepting this technician's connected account."""
+
+
+class AccountSource(Protocol):
+    """The Rescue operations linking needs (the Rescue client, or a stand-in)."""
+
+    def request_auth_code(self, *, email: str, password: str) -> str:
+        """Exchange an email and password for the user's auth code."""
+        ...
+
+    def request_auth_code_sso(self, *, sso_id: str, password: str, company_id: str) -> str:
+        """Get a user's auth code with the company's single sign-on password."""
+        ...
+
+    def get_account(self, auth_code: str) -> Account:
+        """Say whose code this is."""
+        ...
+
+
+class LinkStore(Protocol):
+    """Where connected accounts are kept (bot.store.Store)."""
+
+    def get_link(self, team_id: str, user_id: str) -> Link | None:
+        """The user's link, if any."""
+        ...
+
+    def save_link(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        auth_code: str,
+        email: str,
+        organization: str,
+        source: str,
+    ) -> Link:
+        """Insert or replace the user's link."""
+        ...
+
+    def mark_link_stale(self, team_id: str, user_id: str) -> None:
+        """Remember that Rescue stopped accepting the link."""
+        ...
+
+    def delete_link(self, team_id: str, user_id: str) -> bool:
+        """Forget the link; tell whether there was one."""
+        ...
+
+
+@dataclass(frozen=True)
+class Sso:
+    """Company-wide single sign-on: technicians' codes come from requestAuthCodeSSO."""
+
+    company_id: str
+    password: str = field(repr=False)
+    id_overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+class StatusKind(enum.Enum):
+    """What a technician's PINs use right now."""
+
+    LINKED = "linked"
+    STALE = "stale"
+    SSO = "sso"
+    SHARED = "shared"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class Status:
+    """A technician's connection, and what Rescue says about it if asked."""
+
+    kind: StatusKind
+    link: Link | None = None
+    account: Account | None = None
+
+
+class Accounts:
+    """Chooses each request's auth code and connects, checks and forgets accounts."""
+
+    def __init__(
+        self,
+        *,
+        links: LinkStore,
+        rescue: AccountSource,
+        shared_code: str,
+        is_allowed: Callable[[str], bool],
+        sso: Sso | None = None,
+        sso_id_of: Callable[[str, str], str | None] | None = None,
+    ) -> None:
+        self._links = links
+        self._rescue = rescue
+        self._shared_code = shared_code
+        self._is_allowed = is_allowed
+        self._sso = sso
+        self._sso_id_of = sso_id_of
+
+    def credential_for(self, team_id: str, user_id: str) -> Credential:
+        """The technician's own code, else an SSO code, else the shared one if allowed."""
+        link = self._links.get_link(team_id, user_id)
+        if link is not None and link.source != CodeSource.SSO.value:
+            # Never fall back to another code: the session would land in another queue.
+            if link.stale:
+                raise LinkStale("the linked code was refused before")
+            return Credential(link.auth_code, CodeSource.LINKED)
+        if self._sso is not None:
+            if link is not None and not link.stale:
+                return Credential(link.auth_code, CodeSource.SSO)
+            credential = self._sso_credential(team_id, user_id)
+            if credential is not None:
+                return credential
+        if self._shared_code and self._is_allowed(user_id):
+            return Credential(self._shared_code, CodeSource.SHARED)
+        raise NotConnected("no auth code for this user")
+
+    def has_own_code(self, team_id: str, user_id: str) -> bool:
+        """Tell whether the user connected an account (working or not)."""
+        return self._links.get_link(team_id, user_id) is not None
+
+    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+        """Note a refusal; True when a fresh SSO code is worth one retry.
+
+        A connected account Rescue no longer accepts is marked stale and reported as
+        LinkStale, so the technician is told to reconnect rather than to call an admin.
+        """
+        if error.code not in STALE_CODES:
+            return False
+        if credential.source is CodeSource.LINKED:
+            self._links.mark_link_stale(team_id, user_id)
+            logger.info("Linked code of user=%s refused by Rescue; marked stale", user_id)
+            raise LinkStale("Rescue refused the linked code") from error
+        if credential.source is CodeSource.SSO:
+            self._links.delete_link(team_id, user_id)
+            return True
+        return False
+
+    def connect_with_password(
+        self, team_id: str, user_id: str, *, email: str, password: str
+    ) -> Account:
+        """Ask Rescue for the user's code with their password (used once), check it, keep it."""
+        code = self._rescue.request_auth_code(email=email, password=password)
+        return self._keep(team_id, user_id, code, source="password")
+
+    def connect_with_code(self, team_id: str, user_id: str, code: str) -> Account:
+        """Check a pasted auth code with Rescue and keep it."""
+        return self._keep(team_id, user_id, code.strip(), source="token")
+
+    def disconnect(self, team_id: str, user_id: str) -> bool:
+        """Forget the user's connected account."""
+        return self._links.delete_link(team_id, user_id)
+
+    def status(self, team_id: str, user_id: str) -> Status:
+        """What the user's PINs use, asking Rescue about a connected account."""
+        link = self._links.get_link(team_id, user_id)
+        if link is not None and link.source != CodeSource.SSO.value:
+            return self._linked_status(link)
+        if self._sso is not None:
+            return Status(StatusKind.SSO, link)
+        if self._shared_code and self._is_allowed(user_id):
+            return Status(StatusKind.SHARED)
+        return Status(StatusKind.NOTHING)
+
+    def _linked_status(self, link: Link) -> Status:
+        if link.stale:
+            return Status(StatusKind.STALE, link)
+        try:
+            account = self._rescue.get_account(link.auth_code)
+        except Rejected as error:
+            if error.code not in STALE_CODES:
+                return Status(StatusKind.LINKED, link)
+            self._links.mark_link_stale(link.team_id, link.user_id)
+            return Status(StatusKind.STALE, link)
+        except RescueError:
+            # Rescue can't be asked right now; the link itself is still there.
+            return Status(StatusKind.LINKED, link)
+        return Status(StatusKind.LINKED, link, account)
+
+    def _keep(self, team_id: str, user_id: str, code: str, *, source: str) -> Account:
+        account = self._rescue.get_account(code)
+        self._links.save_link(
+            team_id=team_id,
+            user_id=user_id,
+            auth_code=code,
+            email=account.email,
+            organization=account.organization,
+            source=source,
+        )
+        logger.info("User=%s connected Rescue account %s", user_id, account.account_id)
+        return account
+
+    def _sso_credential(self, team_id: str, user_id: str) -> Credential | None:
+        assert self._sso is not None
+        sso_id = self._sso.id_overrides.get(user_id)
+        if sso_id is None and self._sso_id_of is not None:
+            sso_id = self._sso_id_of(team_id, user_id)
+        if not sso_id:
+            return None
+        try:
+            code = self._rescue.request_auth_code_sso(
+                sso_id=sso_id, password=self._sso.password, company_id=self._sso.company_id
+            )
+        except RescueError as error:
+            logger.warning("SSO code for user=%s failed: %s", user_id, type(error).__name__)
+            return None
+        self._links.save_link(
+            team_id=team_id,
+            user_id=user_id,
+            auth_code=code,
+            email=sso_id,
+            organization="",
+            source=CodeSource.SSO.value,
+        )
+        return Credential(code, CodeSource.SSO)
