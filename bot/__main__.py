@@ -1,15 +1,20 @@
-"""Command line: `python -m bot` runs the bot; `python -m bot demo` tries it with stand-ins."""
+"""Command line: run the bot, try it with stand-ins, and look after its database."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, database_unreachable
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 SOCKET_MODE_REFUSED = (
     "Slack refused the Socket Mode connection ({error}). Check that SLACK_APP_TOKEN is the "
@@ -25,24 +30,87 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "run", help="run the bot: Socket Mode with SLACK_APP_TOKEN, else HTTP (the default)"
     )
+    commands.add_parser("demo", help="run the whole /lenspin flow on this machine with stand-ins")
+    commands.add_parser("migrate", help="create or update the database schema (DATABASE_URL)")
+    commands.add_parser("keygen", help="print a new LENSPIN_ENCRYPTION_KEY")
     commands.add_parser(
-        "demo", help="run the whole /lenspin flow on this machine against stand-ins"
+        "rotate-keys", help="re-encrypt stored codes and PINs with the first encryption key"
     )
+    audit = commands.add_parser("audit", help="export the audit trail")
+    audit.add_argument("--since", required=True, help="first day to export, e.g. 2026-01-01")
+    audit.add_argument("--format", choices=("csv",), default="csv")
     args = parser.parse_args(argv)
+    load_dotenv(find_dotenv(usecwd=True), override=False)
     if args.command == "demo":
         from bot.devtools.demo import run_demo  # noqa: PLC0415 (stand-ins only for the demo)
 
         return run_demo()
+    if args.command == "keygen":
+        from bot.store import generate_key  # noqa: PLC0415
+
+        print(generate_key())
+        return 0
+    if args.command == "migrate":
+        return migrate()
+    if args.command == "audit":
+        return export_audit(args.since)
+    if args.command == "rotate-keys":
+        return rotate_keys()
     return run()
+
+
+def migrate() -> int:
+    """Bring the database to the current schema; needs only DATABASE_URL."""
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from bot.config import DEFAULT_DATABASE_URL  # noqa: PLC0415
+    from bot.store import Keyring, Store, generate_key  # noqa: PLC0415
+
+    url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    # Migrations read and write no secrets, so any key will do here.
+    store = Store.from_url(url, Keyring.from_setting(generate_key()))
+    try:
+        applied = store.migrate()
+    except SQLAlchemyError as error:
+        print(database_unreachable(error), file=sys.stderr)
+        return 1
+    print(f"Database schema is up to date ({len(applied)} migration(s) applied).")
+    return 0
+
+
+def export_audit(since: str) -> int:
+    """Write the audit trail from a day on as CSV to standard output."""
+    from bot.audit import write_csv  # noqa: PLC0415
+
+    try:
+        start = datetime.fromisoformat(since)
+    except ValueError:
+        print(f"--since {since!r} is not a date like 2026-01-01", file=sys.stderr)
+        return 2
+    settings = _settings()
+    store = _store(settings) if settings else None
+    if store is None:
+        return 2
+    count = write_csv(store.export_audit(start.replace(tzinfo=start.tzinfo or UTC)), sys.stdout)
+    print(f"{count} request(s) exported.", file=sys.stderr)
+    return 0
+
+
+def rotate_keys() -> int:
+    """Re-encrypt everything stored with the first key of LENSPIN_ENCRYPTION_KEY."""
+    settings = _settings()
+    store = _store(settings) if settings else None
+    if store is None:
+        return 2
+    count = store.rotate_keys()
+    print(f"{count} value(s) re-encrypted with the first key; older keys may now be removed.")
+    return 0
 
 
 def run() -> int:
     """Run with the settings from the environment and .env."""
-    load_dotenv(find_dotenv(usecwd=True), override=False)
-    try:
-        settings = Settings.from_env()
-    except ConfigError as error:
-        print(error, file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return 2
     if settings.socket_mode:
         return run_socket_mode(settings)
@@ -60,7 +128,10 @@ def run_socket_mode(settings: Settings) -> int:
     from bot.app import create_app, rescue_client  # noqa: PLC0415
 
     configure_logging(settings.log_level)
-    lenspin = create_app(settings, rescue=rescue_client(settings))
+    store = _store(settings)
+    if store is None:
+        return 2
+    lenspin = create_app(settings, rescue=rescue_client(settings), store=store)
     print("lenspin is connecting to Slack in Socket Mode; press Ctrl-C to stop.", file=sys.stderr)
     try:
         SocketModeHandler(lenspin.bolt, settings.slack_app_token).start()
@@ -72,6 +143,29 @@ def run_socket_mode(settings: Settings) -> int:
     finally:
         lenspin.shutdown()
     return 0
+
+
+def _store(settings: Settings) -> Store | None:
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    from bot.app import open_store  # noqa: PLC0415
+    from bot.store import SchemaOutdated  # noqa: PLC0415
+
+    try:
+        return open_store(settings)
+    except SchemaOutdated as error:
+        print(error, file=sys.stderr)
+    except SQLAlchemyError as error:
+        print(database_unreachable(error), file=sys.stderr)
+    return None
+
+
+def _settings() -> Settings | None:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return None
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
@@ -20,19 +20,30 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.accounts import Accounts, AccountSource, Sso
+from bot.audit import AuditPurger
 from bot.config import Settings
-from bot.pins import Pacer, PinService, PinSource
+from bot.pins import PinService, PinSource
 from bot.slack import SlackDeps, register
 from bot.slack.delivery import Delivery
+from bot.slack.users import profile_email
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
+    from bot.store import Store
+
+logger = logging.getLogger(__name__)
 
 # views.open must finish while the trigger is fresh (3 s), so a slow Slack is cut short.
 ACK_PATH_TIMEOUT = 5
 DELIVERY_TIMEOUT = 10
 # Bolt runs listeners on this pool; each holds a thread only for a views.open call.
 LISTENER_THREADS = 16
+HISTORY_LENGTH = 10
+
+
+class RescueApi(PinSource, AccountSource, Protocol):
+    """Every Rescue operation the bot uses (bot.rescue.client.RescueClient, or a stand-in)."""
 
 
 @dataclass(frozen=True)
@@ -41,20 +52,24 @@ class Lenspin:
 
     bolt: App
     pins: PinService
+    background: ThreadPoolExecutor
+    purger: AuditPurger
 
     def shutdown(self) -> None:
         """Finish the PIN requests under way and answer the queued ones before exiting."""
+        self.purger.stop()
         self.pins.shutdown()
+        self.background.shutdown(wait=True)
 
 
 def create_app(
     settings: Settings,
     *,
-    rescue: PinSource,
-    pacer: Pacer | None = None,
+    rescue: RescueApi,
+    store: Store,
     pin_workers: int = 8,
 ) -> Lenspin:
-    """Build the bot for these settings, talking to Rescue through `rescue`."""
+    """Build the bot for these settings, with Rescue and the store handed in."""
     # Listeners open modals with this client: no retry may sleep inside Slack's 3 s.
     client = WebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=ACK_PATH_TIMEOUT
@@ -81,10 +96,59 @@ def create_app(
             max_workers=LISTENER_THREADS, thread_name_prefix="lenspin-bolt"
         ),
     )
-    pins = PinService(rescue, auth_code=settings.rescue_auth_code, pacer=pacer, workers=pin_workers)
-    delivery = Delivery(delivery_client, slack_api_url=settings.slack_api_url)
-    register(app, SlackDeps(settings=settings, pins=pins, delivery=delivery))
-    return Lenspin(bolt=app, pins=pins)
+    accounts = Accounts(
+        links=store,
+        rescue=rescue,
+        shared_code=settings.rescue_auth_code,
+        is_allowed=settings.is_allowed,
+        sso=(
+            Sso(settings.sso_company_id, settings.sso_password, settings.sso_ids)
+            if settings.sso_enabled
+            else None
+        ),
+        sso_id_of=lambda _team, user: profile_email(delivery_client, user),
+    )
+    pins = PinService(
+        rescue,
+        credentials=accounts,
+        audit=store,
+        # Paced through the database, so every process and machine sharing it keeps one pace.
+        pacer=lambda sleep: store.pacer(sleep=sleep),
+        workers=pin_workers,
+    )
+    background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lenspin-bg")
+    deps = SlackDeps(
+        settings=settings,
+        pins=pins,
+        delivery=Delivery(delivery_client, slack_api_url=settings.slack_api_url),
+        accounts=accounts,
+        history=lambda team, user: store.recent_requests(team, user, limit=HISTORY_LENGTH),
+        background=lambda work: _run_logged(background, work),
+        client=delivery_client,
+    )
+    register(app, deps)
+    purger = AuditPurger(store, days=settings.audit_days)
+    purger.start()
+    return Lenspin(bolt=app, pins=pins, background=background, purger=purger)
+
+
+def _run_logged(executor: ThreadPoolExecutor, work: Callable[[], None]) -> None:
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            logger.exception("Background work failed")
+
+    executor.submit(run)
+
+
+def open_store(settings: Settings) -> Store:
+    """The store for these settings; raises SchemaOutdated unless it is migrated."""
+    from bot.store import Keyring, Store  # noqa: PLC0415
+
+    store = Store.from_url(settings.database_url, Keyring.from_setting(settings.encryption_key))
+    store.check_schema()
+    return store
 
 
 def rescue_client(settings: Settings) -> RescueClient:

@@ -6,7 +6,9 @@ import os
 import sys
 from typing import Any
 
-from bot.config import ConfigError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import ConfigError, database_unreachable
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 # gthread: a worker keeps answering acks while other threads wait on Slack's API.
@@ -25,13 +27,19 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def on_starting(server: Any) -> None:
-    """Check the configuration once in the master, so a mistake is one clear message."""
-    from bot.web import load_settings  # noqa: PLC0415 (after gunicorn has parsed its own config)
+    """Check settings and schema once in the master, so a mistake is one clear message."""
+    # Imported here: after gunicorn has parsed its own config.
+    from bot.app import open_store  # noqa: PLC0415
+    from bot.store import SchemaOutdated  # noqa: PLC0415
+    from bot.web import load_settings  # noqa: PLC0415
 
     try:
-        load_settings()
-    except ConfigError as error:
+        open_store(load_settings()).engine.dispose()
+    except (ConfigError, SchemaOutdated) as error:
         print(error, file=sys.stderr)
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        print(database_unreachable(error), file=sys.stderr)
         sys.exit(1)
 
 

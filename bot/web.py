@@ -8,7 +8,7 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import Lenspin, create_app, rescue_client
+from bot.app import Lenspin, create_app, open_store, rescue_client
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging
 
@@ -52,4 +52,5 @@ def create_application() -> WSGIApplication:
     """The gunicorn entry point ('bot.web:create_application()'): build everything once."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return WSGIApplication(create_app(settings, rescue=rescue_client(settings)))
+    store = open_store(settings)
+    return WSGIApplication(create_app(settings, rescue=rescue_client(settings), store=store))

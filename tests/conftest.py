@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.config import Settings
 from bot.devtools.fake_rescue import FakeRescue
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.web_process import WebProcess
+from bot.store import Keyring, Store, generate_key, make_engine
 
 AUTH_CODE = "e2eauthcode0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
 # Every test takes technicians of its own, so late answers can never cross tests.
 TECHS = [f"U0TECH{i:04d}" for i in range(400)]
 STRANGER = "U0STRANGER"
 E2E_RESCUE_TIMEOUT = "2"
+# Made afresh for each run: no key, even a test one, lives in the repository.
+ENCRYPTION_KEY = generate_key()
+_DATABASES = tempfile.TemporaryDirectory(prefix="lenspin-test-db-")
+_SCHEMAS: list[str] = []
 
 _tech_ids = itertools.count()
 
@@ -28,6 +38,7 @@ def settings_for(**env: str) -> Settings:
         "SLACK_SIGNING_SECRET": "s",
         "RESCUE_AUTH_CODE": "c",
         "LENSPIN_ALLOWED_USERS": "*",
+        "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
     }
     return Settings.from_env({**minimal, **env})
 
@@ -61,9 +72,50 @@ def tech() -> str:
     return TECHS[next(_tech_ids)]
 
 
+# PostgreSQL tests run when this names a database (CI sets it), and skip otherwise.
+POSTGRES_URL = os.environ.get("LENSPIN_TEST_DATABASE_URL", "")
+DATABASE_KINDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(not POSTGRES_URL, reason="LENSPIN_TEST_DATABASE_URL is not set"),
+    ),
+]
+
+
+def fresh_database(kind: str = "sqlite") -> str:
+    """A new, migrated database for one app under test: a SQLite file or a PostgreSQL schema."""
+    if kind == "sqlite":
+        url = f"sqlite:///{Path(_DATABASES.name) / uuid.uuid4().hex}.sqlite3"
+    else:
+        schema = f"lenspin_test_{uuid.uuid4().hex[:12]}"
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        _SCHEMAS.append(schema)
+        joiner = "&" if "?" in POSTGRES_URL else "?"
+        url = f"{POSTGRES_URL}{joiner}options=-csearch_path%3D{schema}"
+    Store.from_url(url, Keyring.from_setting(ENCRYPTION_KEY)).migrate()
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    if _SCHEMAS:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            for schema in _SCHEMAS:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
 def app_env(slack: FakeSlack, rescue: FakeRescue, **overrides: str) -> dict[str, str]:
-    """The config vars an admin would set, pointing at the stand-ins."""
+    """The config vars an admin would set, pointing at the stand-ins and a fresh database."""
     return {
+        "DATABASE_URL": overrides.pop("DATABASE_URL", "") or fresh_database(),
+        "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": slack.signing_secret,
         "SLACK_API_URL": slack.api_url,

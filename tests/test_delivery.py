@@ -60,6 +60,8 @@ def test_unreadable_metadata_leaves_the_dm(slack: FakeSlack, metadata: object) -
     assert slack.wait_for_message("U1")["route"] == "dm"
 
 
-def test_metadata_round_trips() -> None:
+def test_metadata_round_trips_for_its_own_user_only() -> None:
     destination = Destination("U1", "C1", "https://hooks.slack.com/commands/T/1/x")
     assert Destination.from_metadata("U1", destination.to_metadata()) == destination
+    # Another user's routes are dropped: only their own DM remains.
+    assert Destination.from_metadata("U2", destination.to_metadata()) == Destination("U2")

@@ -40,11 +40,14 @@ def test_manifest_has_the_command_interactivity_and_only_needed_scopes() -> None
         "request_url": command["url"],
     }
     assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands"]
+    events = data["settings"]["event_subscriptions"]
+    assert events == {"request_url": command["url"], "bot_events": ["app_home_opened"]}
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
 
 
 def test_env_example_lists_every_variable_the_bot_reads() -> None:
     sources = [ROOT / "bot" / "config.py", ROOT / "bot" / "gunicorn_conf.py"]
-    pattern = re.compile(r'"((?:SLACK|RESCUE|LENSPIN|LOG|WEB|GUNICORN)_[A-Z0-9_]+|PORT)"')
+    pattern = re.compile(r'"((?:SLACK|RESCUE|LENSPIN|LOG|WEB|GUNICORN|DATABASE)_[A-Z0-9_]+|PORT)"')
     read = {name for path in sources for name in pattern.findall(path.read_text())}
     read |= {
         f"LENSPIN_{kind}_{f.key.upper()}"
@@ -66,13 +69,14 @@ def test_env_example_as_is_gives_a_clear_error_not_a_crash() -> None:
     )
     with pytest.raises(Exception, match="SLACK_BOT_TOKEN") as caught:
         Settings.from_env(values)
-    assert "RESCUE_AUTH_CODE" in str(caught.value)
+    assert "LENSPIN_ENCRYPTION_KEY" in str(caught.value)
 
 
 def test_procfile_runs_gunicorn_on_the_platform_port() -> None:
     command = procfile_command("web")
     assert command.startswith("gunicorn ")
     assert "bot.web:create_application()" in command
+    assert procfile_command("release") == "python -m bot migrate"
 
 
 def test_requirements_are_pinned_and_include_the_server() -> None:

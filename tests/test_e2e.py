@@ -14,7 +14,7 @@ from bot.devtools.web_process import WebProcess
 from bot.rescue.errors import Rejected
 from bot.rescue.models import ResultCode
 from bot.slack import ids
-from tests.conftest import AUTH_CODE, STRANGER
+from tests.conftest import AUTH_CODE, STRANGER, app_env
 
 SLACK_DEADLINE = 3.0
 
@@ -124,10 +124,23 @@ def test_bad_and_stale_signatures_get_401_and_nothing_else(
     assert rescue.calls == []
 
 
-def test_a_user_not_allowed_gets_a_private_refusal_and_no_modal(
+def test_a_user_neither_allowed_nor_connected_is_told_to_connect_and_gets_no_modal(
     web: WebProcess, slack: FakeSlack, rescue: FakeRescue
 ) -> None:
     ack, _, _ = slack.send_command(web.events_url, user_id=STRANGER)
+    assert ack.status == 200
+    message = slack.wait_for_message(STRANGER)
+    assert message["route"] == "response_url"
+    assert message["text"] == texts.NEEDS_CONNECT
+    assert slack.calls_to("views.open") == []
+    assert rescue.calls == []
+
+
+def test_without_linking_a_user_not_allowed_is_refused_in_the_ack(
+    slack: FakeSlack, rescue: FakeRescue
+) -> None:
+    with WebProcess(app_env(slack, rescue, LENSPIN_LINKING="off")) as web:
+        ack, _, _ = slack.send_command(web.events_url, user_id=STRANGER)
     assert ack.status == 200
     body = ack.json()
     assert body["response_type"] == "ephemeral"
@@ -141,7 +154,13 @@ def test_a_forged_submission_from_a_user_not_allowed_reaches_nothing(
 ) -> None:
     opened = open_pin_modal(slack, web.events_url, user_id=tech, text="Jane")
     ack = submit_pin_modal(slack, web.events_url, opened, user_id=STRANGER, values={})
-    assert ack.json()["response_action"] == "errors"
+    assert ack.status == 200
+    # Not allowed, not connected: told how to connect (by DM: the view's routes were the
+    # other technician's), and nothing reaches Rescue.
+    message = slack.wait_for_message(STRANGER)
+    assert message["route"] == "dm"
+    assert message["text"].endswith(texts.NEEDS_CONNECT)
+    assert slack.messages_for(tech) == []
     assert rescue.calls == []
 
 

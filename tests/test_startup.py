@@ -13,7 +13,7 @@ from bot.devtools.fake_rescue import FakeRescue
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import ROOT, WebProcess
-from tests.conftest import AUTH_CODE, TECHS, app_env
+from tests.conftest import AUTH_CODE, ENCRYPTION_KEY, TECHS, app_env, fresh_database
 
 
 def run_bot(
@@ -34,7 +34,7 @@ def run_bot(
 def test_without_configuration_it_says_exactly_what_to_set(tmp_path: Path) -> None:
     result = run_bot([], tmp_path, {})
     assert result.returncode == 2
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "RESCUE_AUTH_CODE", ".env"):
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "LENSPIN_ENCRYPTION_KEY", ".env"):
         assert name in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -64,6 +64,8 @@ def test_the_web_process_needs_a_signing_secret_even_with_an_app_token() -> None
         "SLACK_APP_TOKEN": "xapp-1-A1-1-abc",
         "RESCUE_AUTH_CODE": "c",
         "LENSPIN_ALLOWED_USERS": "*",
+        "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "DATABASE_URL": fresh_database(),
     }
     process = WebProcess(env)
     with pytest.raises(RuntimeError, match="SLACK_SIGNING_SECRET"):
@@ -79,6 +81,8 @@ def test_with_an_app_token_it_connects_out_in_socket_mode(tmp_path: Path) -> Non
             "SLACK_API_URL": slack.api_url,
             "RESCUE_AUTH_CODE": "c",
             "LENSPIN_ALLOWED_USERS": "*",
+            "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+            "DATABASE_URL": fresh_database(),
         }
         result = run_bot([], tmp_path, env)
         (call,) = slack.calls_to("apps.connections.open")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.devtools.fake_rescue import FakeRescue
@@ -11,6 +13,7 @@ from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import WebProcess
 from bot.slack import ids
+from bot.store import Keyring, Store, generate_key
 
 DEMO_AUTH_CODE = "demo0auth0code0for0the0stand0in0rescue0only"
 DEMO_USER = "U0DEMOTECH"
@@ -35,7 +38,13 @@ def run_demo(out: TextIO = sys.stdout) -> int:
     ):
         say(f"Stand-in Slack API:  {slack.api_url}")
         say(f"Stand-in Rescue API: {rescue.url}")
+        key = generate_key()
+        database = tempfile.TemporaryDirectory(prefix="lenspin-demo-")
+        database_url = f"sqlite:///{Path(database.name) / 'lenspin.sqlite3'}"
+        Store.from_url(database_url, Keyring.from_setting(key)).migrate()
         env = {
+            "DATABASE_URL": database_url,
+            "LENSPIN_ENCRYPTION_KEY": key,
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_SIGNING_SECRET": slack.signing_secret,
             "SLACK_API_URL": slack.api_url,
@@ -74,6 +83,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             )
             for line in render(message["blocks"]):
                 say(f"  | {line}")
+        database.cleanup()
     return 0
 
 

@@ -28,7 +28,13 @@ class Destination:
 
     def to_metadata(self) -> str:
         """Encode channel and response_url for a modal's private_metadata."""
-        return json.dumps({"channel_id": self.channel_id, "response_url": self.response_url})
+        return json.dumps(
+            {
+                "user_id": self.user_id,
+                "channel_id": self.channel_id,
+                "response_url": self.response_url,
+            }
+        )
 
     @classmethod
     def from_metadata(cls, user_id: str, metadata: object) -> Destination:
@@ -37,7 +43,8 @@ class Destination:
             data = json.loads(metadata if isinstance(metadata, str) and metadata else "{}")
         except ValueError:
             data = {}
-        if not isinstance(data, dict):
+        # Routes noted for someone else (a forged submission) must not carry this answer.
+        if not isinstance(data, dict) or data.get("user_id") != user_id:
             data = {}
         channel_id, response_url = data.get("channel_id"), data.get("response_url")
         return cls(

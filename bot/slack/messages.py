@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot import texts
+from bot.accounts import Status, StatusKind
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin
 
@@ -91,9 +92,7 @@ def history(entries: Sequence[HistoryEntry], *, now: datetime, visible_minutes: 
 
 
 def _history_line(entry: HistoryEntry, *, now: datetime, visible_minutes: int) -> str:
-    stamp = int(entry.requested_at.timestamp())
-    fallback = entry.requested_at.strftime("%Y-%m-%d %H:%M UTC")
-    when = f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+    when = slack_date(entry.requested_at, "{date_short_pretty} {time}")
     if entry.result != "OK" or not entry.pin:
         reason = texts.SHORT_REASONS.get(entry.result, texts.SHORT_REASON_OTHER)
         outcome = texts.HISTORY_FAILED.format(reason=reason)
@@ -102,3 +101,37 @@ def _history_line(entry: HistoryEntry, *, now: datetime, visible_minutes: int) -
     else:
         outcome = texts.HISTORY_MASKED
     return f"• {when} · {escape(entry.name)} · {outcome}"
+
+
+def status_text(status: Status) -> str:
+    """One paragraph saying which Rescue account the technician's PINs use."""
+    link = status.link
+    if status.kind is StatusKind.STALE and link is not None:
+        return texts.STATUS_STALE.format(email=escape(link.email))
+    if status.kind is StatusKind.LINKED and link is not None:
+        since = slack_date(link.linked_at, "{date_short_pretty}")
+        if status.account is None:
+            return texts.STATUS_LINKED_UNCHECKED.format(
+                email=escape(link.email), organization=escape(link.organization), since=since
+            )
+        return texts.STATUS_LINKED.format(
+            email=escape(status.account.email),
+            organization=escape(status.account.organization),
+            since=since,
+            console=console_text(status.account.console_running),
+        )
+    return {
+        StatusKind.SSO: texts.STATUS_SSO,
+        StatusKind.SHARED: texts.STATUS_SHARED,
+    }.get(status.kind, texts.STATUS_NOTHING)
+
+
+def console_text(running: bool) -> str:
+    """Whether the Technician Console runs, in words."""
+    return texts.CONSOLE_RUNNING if running else texts.CONSOLE_NOT_RUNNING
+
+
+def slack_date(moment: datetime, format_: str) -> str:
+    """A date Slack shows in each reader's own time zone, with a UTC fallback."""
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{format_}|{fallback}>"

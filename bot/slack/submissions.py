@@ -79,7 +79,9 @@ class PinSubmission:
     def handle(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Answer with inline errors, or close the modal and queue the PIN request."""
         user_id = dig(body, "user", "id")
-        if not isinstance(user_id, str) or not self._settings.is_allowed(user_id):
+        # Connected and SSO technicians are sorted out after ack(), when the code is chosen.
+        may_connect = self._settings.linking or self._settings.sso_enabled
+        if not isinstance(user_id, str) or not (may_connect or self._settings.is_allowed(user_id)):
             ack(
                 response_action="errors",
                 errors={ids.field_block("name"): texts.ERROR_NOT_ALLOWED_SUBMIT},
