@@ -12,6 +12,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -39,10 +40,12 @@ from bot import texts  # noqa: E402
 from bot.devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
 from bot.devtools.fake_slack import FakeSlack  # noqa: E402
 from bot.devtools.scenario import OpenedModal, open_pin_modal, submit_pin_modal  # noqa: E402
+from bot.store import Keyring, Store, generate_key  # noqa: E402
 
 # Fixed, bench-only codes: lenspin paces per auth code across processes (a file under the
 # temp dir), so the main and burst instances, and any test run, must not share a code.
 MAIN_AUTH_CODE = "benchmainauthcode" + "0" * 40
+ENCRYPTION_KEY = generate_key()
 BURST_AUTH_CODE = "benchburstauthcode" + "1" * 40
 RESCUE_DELAY = 0.3
 PIN_OPERATION = "requestLensPINCodeV2"
@@ -247,11 +250,20 @@ def tcp_counters() -> dict[str, int]:
 # --- driving the apps --------------------------------------------------------------------------
 
 
+def fresh_database() -> str:
+    """A new, migrated SQLite database in the temp dir (the default store, as on a laptop)."""
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='lenspin-bench-')) / 'lenspin.sqlite3'}"
+    Store.from_url(url, Keyring.from_setting(ENCRYPTION_KEY)).migrate()
+    return url
+
+
 def app_env(
     slack: FakeSlack, rescue: FakeRescue, auth_code: str, extra: dict[str, str]
 ) -> dict[str, str]:
     """The config vars both apps get (gunicorn_conf validates lenspin's settings in the master)."""
     return {
+        "DATABASE_URL": fresh_database(),
+        "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_SIGNING_SECRET": slack.signing_secret,
         "SLACK_API_URL": slack.api_url,
