@@ -305,3 +305,41 @@ def test_single_sign_on_gets_each_tech_their_own_code_without_linking(tmp_path: 
     assert SSO_PASSWORD not in logs
     assert code not in logs
     assert SSO_PASSWORD not in database_dump(env["DATABASE_URL"])
+
+
+def test_help_lists_the_subcommands_and_other_words_are_a_name(w: World) -> None:
+    ack, _, _ = w.slack.send_command(w.web.events_url, user_id=ALLOWED, text="Help")
+    assert ack.json()["text"] == texts.HELP
+    assert w.slack.calls_to("views.open") == []
+    opened = open_pin_modal(w.slack, w.web.events_url, user_id=ALLOWED, text="helpdesk caller")
+    assert opened.view["blocks"][1]["element"]["initial_value"] == "helpdesk caller"
+
+
+def test_disconnecting_from_the_home_tab(w: World, user: str) -> None:
+    code = f"homecode{user.lower()}"
+    w.rescue.add_auth_code(code)
+    connect(w, user, {ids.CONNECT_CODE_BLOCK: code})
+    home = w.slack.calls_to("views.publish")[-1].args["view"]
+    assert EMAIL not in str(home)
+    click(w.slack, w.web.events_url, user_id=user, action_id=ids.HOME_DISCONNECT_ACTION, view=home)
+    refreshed = w.slack.wait_for_call(
+        "views.publish", lambda c: texts.STATUS_NOTHING in str(c.args["view"])
+    )
+    assert refreshed.args["user_id"] == user
+    w.slack.send_command(w.web.events_url, user_id=user)
+    w.slack.wait_for_message(user, predicate=lambda m: m["text"] == texts.NEEDS_CONNECT)
+
+
+def test_with_zero_visible_minutes_history_masks_every_pin(tmp_path: Path) -> None:
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,), rate_limit=None) as rescue:
+        env = app_env(slack, rescue, LENSPIN_ALLOWED_USERS=ALLOWED, LENSPIN_PIN_VISIBLE_MINUTES="0")
+        with WebProcess(env) as web:
+            w = World(slack, rescue, web, env["DATABASE_URL"])
+            pin = get_pin(w, ALLOWED, name="Masked")["text"].rsplit(": ", 1)[1]
+            slack.send_command(web.events_url, user_id=ALLOWED, text="history")
+            message = slack.wait_for_message(
+                ALLOWED, predicate=lambda m: m["text"] == texts.HISTORY_TITLE
+            )
+    assert "Masked" in str(message["blocks"])
+    assert pin not in str(message["blocks"])
+    assert texts.HISTORY_ALL_MASKED in str(message["blocks"])

@@ -1,0 +1,109 @@
+"""The database on deploy: schema checks at start-up, and several web processes as one bot."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.audit import AuditPurger
+from bot.devtools.fake_rescue import FakeRescue
+from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.scenario import open_pin_modal, submit_pin_modal
+from bot.devtools.web_process import WebProcess
+from bot.store import AuditEntry, Keyring, Store
+from tests.conftest import (
+    AUTH_CODE,
+    ENCRYPTION_KEY,
+    POSTGRES_URL,
+    app_env,
+    fresh_database,
+)
+from tests.test_startup import run_bot
+
+
+def test_an_unmigrated_database_stops_the_web_process_with_what_to_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,)) as rescue:
+        env = app_env(slack, rescue, DATABASE_URL=url)
+        process = WebProcess(env)
+        with pytest.raises(RuntimeError) as caught:
+            process.start(timeout=20)
+        process.stop()
+        assert "python -m bot migrate" in str(caught.value)
+        assert "Traceback" not in str(caught.value)
+
+        migrated = run_bot(["migrate"], tmp_path, {"DATABASE_URL": url})
+        assert migrated.returncode == 0, migrated.stderr
+        again = run_bot(["migrate"], tmp_path, {"DATABASE_URL": url})
+        assert "0 migration(s) applied" in again.stdout
+        with WebProcess(env) as web:
+            opened = open_pin_modal(slack, web.events_url, user_id="U0TECH0398")
+        assert opened.ack.status == 200
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="LENSPIN_TEST_DATABASE_URL is not set")
+def test_two_web_processes_sharing_postgresql_keep_one_pace() -> None:
+    database_url = fresh_database("postgresql")
+    users = [f"U0DYNO{i:02d}" for i in range(6)]
+    with ExitStack() as stack:
+        slack = stack.enter_context(FakeSlack())
+        rescue = stack.enter_context(FakeRescue(auth_codes=(AUTH_CODE,), rate_limit=1.0))
+        env = app_env(slack, rescue, DATABASE_URL=database_url, LENSPIN_ALLOWED_USERS="*")
+        # Two "dynos", each with its own workers, sharing nothing but the database.
+        dynos = [stack.enter_context(WebProcess(env)) for _ in range(2)]
+        opened = [
+            open_pin_modal(slack, dyno.events_url, user_id=u, text=u)
+            for u, dyno in zip(users, itertools.cycle(dynos), strict=False)
+        ]
+
+        def submit(i: int) -> None:
+            dyno = dynos[i % 2]
+            submit_pin_modal(slack, dyno.events_url, opened[i], user_id=users[i], values={})
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(len(users)) as pool:
+            list(pool.map(submit, range(len(users))))
+        messages = [slack.wait_for_message(u, timeout=20) for u in users]
+        elapsed = time.monotonic() - started
+    assert all("Rescue Lens PIN for" in m["text"] for m in messages)
+    calls = rescue.calls
+    assert len(calls) == len(users)  # not one PollRateExceeded
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(calls)]
+    assert min(gaps) >= 0.95
+    assert elapsed < len(users) * 1.1 + 3
+
+
+def test_the_purger_deletes_only_rows_past_their_retention(tmp_path: Path) -> None:
+    store = Store.from_url(
+        f"sqlite:///{tmp_path / 'p.sqlite3'}", Keyring.from_setting(ENCRYPTION_KEY)
+    )
+    store.migrate()
+    now = datetime.now(UTC)
+    for age in (1, 89, 91, 400):
+        store.record_request(
+            AuditEntry(
+                team_id="T1",
+                user_id="U1",
+                requested_at=now - timedelta(days=age),
+                name=f"{age} days",
+                custom1="",
+                custom2="",
+                custom3="",
+                custom4="",
+                custom5="",
+                tracking="",
+                no_tech_console=False,
+                code_source="shared",
+                result="OK",
+                latency_ms=5,
+                pin="123456",
+            )
+        )
+    assert AuditPurger(store, days=90).purge_now() == 2
+    assert [r.name for r in store.recent_requests("T1", "U1")] == ["1 days", "89 days"]
