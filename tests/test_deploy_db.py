@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.audit import AuditPurger
-from bot.devtools.fake_rescue import FakeRescue
+from bot.devtools.fake_rescue import FakeRescue, Hang, Result
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import WebProcess
@@ -107,3 +109,36 @@ def test_the_purger_deletes_only_rows_past_their_retention(tmp_path: Path) -> No
         )
     assert AuditPurger(store, days=90).purge_now() == 2
     assert [r.name for r in store.recent_requests("T1", "U1")] == ["1 days", "89 days"]
+
+
+def test_killing_the_web_process_mid_request_loses_nothing_committed() -> None:
+    database_url = fresh_database("sqlite")
+    users = ["U0KILL0001", "U0KILL0002", "U0KILL0003", "U0KILL0004"]
+    store = Store.from_url(database_url, Keyring.from_setting(ENCRYPTION_KEY))
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,), rate_limit=None) as rescue:
+        env = app_env(slack, rescue, DATABASE_URL=database_url, LENSPIN_ALLOWED_USERS="*")
+        web = WebProcess(env).start()
+        for user in users[:2]:
+            opened = open_pin_modal(slack, web.events_url, user_id=user, text=user)
+            submit_pin_modal(slack, web.events_url, opened, user_id=user, values={})
+            slack.wait_for_message(user)
+        rescue.set_default(Hang())
+        opened = open_pin_modal(slack, web.events_url, user_id=users[2], text=users[2])
+        submit_pin_modal(slack, web.events_url, opened, user_id=users[2], values={})
+        rescue.wait_for_calls(3)  # the third request is now waiting on Rescue
+        assert web.process is not None
+        os.killpg(web.process.pid, signal.SIGKILL)
+        web.process.wait()
+        web.stop()
+
+        assert [r.user_id for r in store.recent_requests(slack.team_id, users[1])] == [users[1]]
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        # A fresh process on the same database carries on.
+        rescue.set_default(Result())
+        with WebProcess(env) as again:
+            opened = open_pin_modal(slack, again.events_url, user_id=users[3], text=users[3])
+            submit_pin_modal(slack, again.events_url, opened, user_id=users[3], values={})
+            assert "Rescue Lens PIN" in slack.wait_for_message(users[3])["text"]
+    recorded = {u for u in users if store.recent_requests(slack.team_id, u)}
+    assert recorded == {users[0], users[1], users[3]}
