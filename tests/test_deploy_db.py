@@ -18,7 +18,7 @@ from bot.devtools.fake_rescue import FakeRescue, Hang, Result
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import WebProcess
-from bot.store import AuditEntry, Keyring, Store
+from bot.store import Keyring, Store
 from tests.conftest import (
     AUTH_CODE,
     ENCRYPTION_KEY,
@@ -27,6 +27,7 @@ from tests.conftest import (
     fresh_database,
 )
 from tests.test_startup import run_bot
+from tests.test_store import entry
 
 
 def test_an_unmigrated_database_stops_the_web_process_with_what_to_run(tmp_path: Path) -> None:
@@ -88,27 +89,10 @@ def test_the_purger_deletes_only_rows_past_their_retention(tmp_path: Path) -> No
     store.migrate()
     now = datetime.now(UTC)
     for age in (1, 89, 91, 400):
-        store.record_request(
-            AuditEntry(
-                team_id="T1",
-                user_id="U1",
-                requested_at=now - timedelta(days=age),
-                name=f"{age} days",
-                custom1="",
-                custom2="",
-                custom3="",
-                custom4="",
-                custom5="",
-                tracking="",
-                no_tech_console=False,
-                code_source="shared",
-                result="OK",
-                latency_ms=5,
-                pin="123456",
-            )
-        )
+        store.record_request(entry(requested_at=now - timedelta(days=age), name=f"{age} days"))
     assert AuditPurger(store, days=90).purge_now() == 2
-    assert [r.name for r in store.recent_requests("T1", "U1")] == ["1 days", "89 days"]
+    kept = store.recent_requests(entry().team_id, entry().user_id)
+    assert [r.name for r in kept] == ["1 days", "89 days"]
 
 
 def test_killing_the_web_process_mid_request_loses_nothing_committed() -> None:
