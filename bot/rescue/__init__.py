@@ -7,16 +7,19 @@ import `bot.rescue.client` for the client itself.
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import (
     FIELD_LIMITS,
+    SMS_LANGUAGES,
     Account,
     AccountResult,
     AuthResult,
     Pin,
     PinRequest,
     ResultCode,
+    normalize_phone,
 )
 
 __all__ = [
     "FIELD_LIMITS",
+    "SMS_LANGUAGES",
     "Account",
     "AccountResult",
     "AuthResult",
@@ -27,4 +30,5 @@ __all__ = [
     "ResultCode",
     "Timeout",
     "Unavailable",
+    "normalize_phone",
 ]

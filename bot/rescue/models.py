@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Self
 
 PIN_LENGTH = 6
@@ -18,6 +19,21 @@ FIELD_LIMITS: dict[str, int] = {
     "custom5": 64,
     "tracking": 64,
 }
+
+# The languages Rescue writes its SMS invitation in (API-NOTES, requestLensPINCodeV3).
+SMS_LANGUAGES: tuple[str, ...] = ("de", "en", "es", "fr", "nl", "pt-br")
+
+# E.164 caps a number at 15 digits; the shortest in use, country code included, have 7.
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+# [0-9], not \d, which matches other scripts' digits too. A separator run sits only between
+# digits (or next to the one pair of parentheses), so "+ 44", "123-" and "(1)(2)" fail; every
+# separator run is non-empty between digit groups, so matching stays linear in the length.
+_DIGIT_RUN = r"[0-9]+(?:[ .-]+[0-9]+)*"
+_PHONE = re.compile(
+    rf"(?P<plus>\+)?(?P<number>(?=[0-9(])(?:{_DIGIT_RUN})?"
+    rf"(?:[ .-]*\((?P<area>[0-9]+)\)(?:[ .-]*{_DIGIT_RUN})?)?)"
+)
 
 
 # The value of every result enum's UNKNOWN member; no Rescue result is spelled like this.
@@ -90,7 +106,7 @@ class Account:
 
 @dataclass(frozen=True)
 class PinRequest:
-    """What a technician asks Rescue for: the session's Name, custom fields and flags."""
+    """What a technician asks Rescue for: the session's Name, custom fields, flags, SMS invite."""
 
     name: str
     custom1: str = ""
@@ -100,6 +116,9 @@ class PinRequest:
     custom5: str = ""
     tracking: str = ""
     no_tech_console: bool = False
+    # The customer's mobile number is personal data: kept out of repr, so out of logs too.
+    sms_number: str = field(default="", repr=False)
+    sms_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,26 @@ class Pin:
         if not text.isdigit() or not text.isascii() or len(text) > PIN_LENGTH:
             raise ValueError("not a PIN code")
         return cls(text.zfill(PIN_LENGTH))
+
+
+def normalize_phone(text: str) -> str | None:
+    """Return a typed mobile number without separators ("+" kept), or None if it is not one."""
+    match = _PHONE.fullmatch(text.strip())
+    if match is None:
+        return None
+    plus = match["plus"] or ""
+    digits = "".join(ch for ch in match["number"] if ch in "0123456789")
+    area = match["area"]
+    if (
+        not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS
+        # No country code starts with 0: "+0..." (or "+00...") is a mistyped number.
+        or (plus and digits.startswith("0"))
+        # "+44 (0)20 ..." marks a trunk prefix not dialled after the country code; keeping
+        # its digits would text a number that does not exist.
+        or (plus and area is not None and not area.strip("0"))
+    ):
+        return None
+    return plus + digits
 
 
 def is_xml_safe(text: str) -> bool:
