@@ -657,3 +657,13 @@ def test_a_killed_process_loses_nothing_it_committed(store: Store, database_url:
     process.join(timeout=30)
     assert process.exitcode == -signal.SIGKILL
     assert len(store.recent_requests("T1", "U-killed")) == 5
+
+
+def test_a_request_is_found_by_id_only_by_its_own_user(store: Store) -> None:
+    request_id = store.record_request(entry())
+    found = store.get_request(request_id, "T1", "U1")
+    assert found is not None
+    assert found.id == request_id
+    assert found.pin == "004821"
+    assert store.get_request(request_id, "T1", "U2") is None
+    assert store.get_request(request_id + 1000, "T1", "U1") is None

@@ -288,6 +288,15 @@ class Store:
         with self._reading() as session:
             return [self._record(row) for row in session.scalars(statement)]
 
+    def get_request(self, request_id: int, team_id: str, user_id: str) -> AuditRecord | None:
+        """One of the user's own requests by id (None for anyone else's, or a purged one)."""
+        statement = select(AuditRow).where(
+            AuditRow.id == request_id, AuditRow.team_id == team_id, AuditRow.user_id == user_id
+        )
+        with self._reading() as session:
+            row = session.scalars(statement).one_or_none()
+            return None if row is None else self._record(row)
+
     def purge_audit(self, older_than: datetime) -> int:
         """Delete requests made before older_than; return how many were deleted."""
         older_than = require_aware(older_than, "older_than")
