@@ -625,6 +625,7 @@ class FakeSlack:
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
+            "chat.getPermalink": self._get_permalink,
         }
         self._init_state()
 
@@ -1188,6 +1189,13 @@ class FakeSlack:
         root = parent.view.get("root_view_id") if parent else None
         view = self._store_view(args["view"], previous_view_id=trigger.view_id, root_view_id=root)
         return {"ok": True, "view": view}
+
+    def _get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel") or ""), str(args.get("message_ts") or "")
+        if not channel or not ts:
+            return _invalid_arguments([_err("channel and message_ts are required", "")])
+        link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("user_id"):

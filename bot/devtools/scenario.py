@@ -92,3 +92,92 @@ def click(
         ],
     }
     return slack.send_payload(events_url, payload)
+
+
+def message_shortcut(
+    slack: FakeSlack,
+    events_url: str,
+    *,
+    user_id: str,
+    callback_id: str,
+    channel_id: str,
+    message: dict[str, Any],
+) -> tuple[AppResponse, str]:
+    """Run a message shortcut on message, as Slack sends it; return the answer and response_url."""
+    response_url = slack.new_response_url(user_id, channel_id)
+    payload = {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "trigger_id": slack.new_trigger_id(),
+        "response_url": response_url,
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "user": {"id": user_id, "username": user_id, "team_id": slack.team_id},
+        "channel": {"id": channel_id, "name": channel_id.lower()},
+        "message_ts": message["ts"],
+        "message": {"type": "message", **message},
+        "token": "fake-verification-token",
+        "is_enterprise_install": False,
+    }
+    return slack.send_payload(events_url, payload), response_url
+
+
+def global_shortcut(
+    slack: FakeSlack, events_url: str, *, user_id: str, callback_id: str
+) -> AppResponse:
+    """Run a global shortcut, as Slack sends it (no channel, no response_url)."""
+    payload = {
+        "type": "shortcut",
+        "callback_id": callback_id,
+        "trigger_id": slack.new_trigger_id(),
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "user": {"id": user_id, "username": user_id, "team_id": slack.team_id},
+        "token": "fake-verification-token",
+        "is_enterprise_install": False,
+    }
+    return slack.send_payload(events_url, payload)
+
+
+def click_in_message(
+    slack: FakeSlack,
+    events_url: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    message: dict[str, Any],
+    action_id: str,
+) -> tuple[AppResponse, str]:
+    """Click a button in an (ephemeral) message lenspin sent; return the answer and response_url."""
+    button = next(
+        e
+        for block in message["blocks"]
+        if block.get("type") == "actions"
+        for e in block["elements"]
+        if e.get("action_id") == action_id
+    )
+    response_url = slack.new_response_url(user_id, channel_id)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": slack.team_id, "domain": slack.team_domain},
+        "user": {"id": user_id, "username": user_id, "team_id": slack.team_id},
+        "api_app_id": slack.api_app_id,
+        "token": "fake-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": channel_id,
+            "is_ephemeral": True,
+        },
+        "trigger_id": slack.new_trigger_id(),
+        "channel": {"id": channel_id, "name": channel_id.lower()},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b",
+                "type": "button",
+                "value": button["value"],
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    return slack.send_payload(events_url, payload), response_url
