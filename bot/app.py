@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.pins import PinService, PinSource
 from bot.slack import SlackDeps, register
 from bot.slack.delivery import Delivery
-from bot.slack.users import profile_email
+from bot.slack.users import Lookups, profile_email
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -40,6 +40,7 @@ DELIVERY_TIMEOUT = 10
 # Bolt runs listeners on this pool; each holds a thread only for a views.open call.
 LISTENER_THREADS = 16
 HISTORY_LENGTH = 10
+LOOKUP_TIMEOUT = 1
 
 
 class RescueApi(PinSource, AccountSource, Protocol):
@@ -125,6 +126,15 @@ def create_app(
         history=lambda team, user: store.recent_requests(team, user, limit=HISTORY_LENGTH),
         background=lambda work: _run_logged(background, work),
         client=delivery_client,
+        # Asked while the trigger is fresh: a slow answer is dropped, not waited for.
+        lookups=Lookups(
+            WebClient(
+                token=settings.slack_bot_token,
+                base_url=settings.slack_api_url,
+                timeout=LOOKUP_TIMEOUT,
+            )
+        ),
+        previous_request=store.get_request,
     )
     register(app, deps)
     purger = AuditPurger(store, days=settings.audit_days)

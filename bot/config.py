@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from bot.rescue.models import FIELD_LIMITS
+from bot.rescue.models import FIELD_LIMITS, SMS_LANGUAGES
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RESCUE_API_URL = "https://secure.logmeinrescue.com/API/API.asmx"
@@ -61,7 +61,8 @@ _FIELD_DEFAULTS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(row[0] for row in _FIELD_DEFAULTS)
-HIDEABLE: tuple[str, ...] = (*FIELD_KEYS[1:], "no_tech_console")
+HIDEABLE: tuple[str, ...] = (*FIELD_KEYS[1:], "no_tech_console", "sms")
+CUSTOMER_LANGUAGES = ("en", "de", "fr", "es")
 
 DEFAULT_NO_TECH_CONSOLE_LABEL = "Allow the session even if my Technician Console is not running"
 
@@ -105,6 +106,10 @@ class Settings:
     sso_company_id: str = ""
     sso_password: str = ""
     sso_ids: Mapping[str, str] = field(default_factory=dict)
+    customer_language: str = "en"
+    sms_language: str = "en"
+    show_sms: bool = True
+    message_link_field: str = "custom1"
 
     def __repr__(self) -> str:
         # Tokens and the auth code must never reach a log line through a stray repr().
@@ -196,6 +201,12 @@ class Settings:
             sso_company_id=sso_company,
             sso_password=sso_password,
             sso_ids=reader.sso_ids(),
+            customer_language=reader.choice("LENSPIN_CUSTOMER_LANGUAGE", CUSTOMER_LANGUAGES, "en"),
+            sms_language=reader.choice("LENSPIN_SMS_LANGUAGE", SMS_LANGUAGES, "en"),
+            show_sms="sms" not in hidden,
+            message_link_field=reader.choice(
+                "LENSPIN_MESSAGE_LINK_FIELD", (*FIELD_KEYS[1:6], "none"), "custom1"
+            ),
             log_level=reader.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),

@@ -34,6 +34,8 @@ FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 3.0
 
 Outcome = Pin | RescueError
+# Called with the outcome and the id of its audit row (None when it was not recorded).
+OnDone = Callable[[Outcome, int | None], None]
 
 
 class PinSource(Protocol):
@@ -192,10 +194,8 @@ class PinService:
         self._clock = clock
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
 
-    def submit(
-        self, requester: Requester, request: PinRequest, on_done: Callable[[Outcome], None]
-    ) -> Future[None]:
-        """Queue a request; on_done receives the Pin or the RescueError, on a PIN thread."""
+    def submit(self, requester: Requester, request: PinRequest, on_done: OnDone) -> Future[None]:
+        """Queue a request; on_done gets the outcome and its audit row id, on a PIN thread."""
         return self._executor.submit(self._run, requester, request, on_done)
 
     def obtain(self, requester: Requester, request: PinRequest, credential: Credential) -> Pin:
@@ -240,9 +240,7 @@ class PinService:
         if self._stopping.wait(seconds):
             raise NotSent("stopped before the request was sent")
 
-    def _run(
-        self, requester: Requester, request: PinRequest, on_done: Callable[[Outcome], None]
-    ) -> None:
+    def _run(self, requester: Requester, request: PinRequest, on_done: OnDone) -> None:
         requested_at = datetime.now(UTC)
         started = self._clock()
         credential: Credential | None = None
@@ -264,7 +262,7 @@ class PinService:
         except Exception:
             logger.exception("PIN request for %s failed unexpectedly", requester.user_id)
             outcome = RescueError("unexpected failure")
-        self._record(
+        audit_id = self._record(
             requester,
             request,
             credential=credential,
@@ -273,7 +271,7 @@ class PinService:
             started=started,
         )
         try:
-            on_done(outcome)
+            on_done(outcome, audit_id)
         except Exception:
             logger.exception("Delivering the outcome to %s failed", requester.user_id)
 
@@ -286,9 +284,9 @@ class PinService:
         outcome: Outcome,
         requested_at: datetime,
         started: float,
-    ) -> None:
+    ) -> int | None:
         if self._audit is None or credential is None:
-            return
+            return None
         # Imported here: the store's pacer builds on this module.
         from bot.store import AuditEntry  # noqa: PLC0415
 
@@ -310,10 +308,11 @@ class PinService:
             pin=outcome.code if isinstance(outcome, Pin) else None,
         )
         try:
-            self._audit.record_request(entry)
+            return self._audit.record_request(entry)
         except Exception:
             # The technician still gets their answer; the admin sees why the row is missing.
             logger.exception("Could not record the PIN request of user=%s", requester.user_id)
+            return None
 
     def _log(self, requester: Requester, result: str, started: float, attempts: int) -> None:
         logger.info(

@@ -35,11 +35,77 @@ PIN_FALLBACK = "Rescue Lens PIN for {name}: {pin}"
 PIN_HEADING = "Rescue Lens PIN for {name}"
 PIN_CONTEXT = "Only you can see this. The session will wait in your Rescue queue."
 CUSTOMER_INTRO = "Read this to the customer, or paste it to them:"
-CUSTOMER_STEPS = (
-    "1. Install the Rescue Lens app from the App Store or Google Play.\n"
-    "2. Open it, allow camera and microphone access, and enter the PIN {pin}.\n"
-    "3. Tap Connect and accept the licence agreement."
+SMS_SENT = "Rescue is also texting the invitation to {number}."
+
+# What the customer reads, in the language set by LENSPIN_CUSTOMER_LANGUAGE.
+CUSTOMER_STEPS = {
+    "en": (
+        "1. Install the Rescue Lens app from the App Store or Google Play.\n"
+        "2. Open it, allow camera and microphone access, and enter the PIN {pin}.\n"
+        "3. Tap Connect and accept the licence agreement."
+    ),
+    "de": (
+        "1. Installieren Sie die App Rescue Lens aus dem App Store oder von Google Play.\n"
+        "2. Öffnen Sie sie, erlauben Sie den Zugriff auf Kamera und Mikrofon und geben Sie "
+        "die PIN {pin} ein.\n"
+        "3. Tippen Sie auf Verbinden und akzeptieren Sie die Lizenzvereinbarung."
+    ),
+    "fr": (
+        "1. Installez l’application Rescue Lens depuis l’App Store ou Google Play.\n"
+        "2. Ouvrez-la, autorisez l’accès à la caméra et au micro, puis saisissez le code PIN "
+        "{pin}.\n"
+        "3. Touchez Connecter et acceptez le contrat de licence."
+    ),
+    "es": (
+        "1. Instale la aplicación Rescue Lens desde App Store o Google Play.\n"
+        "2. Ábrala, permita el acceso a la cámara y al micrófono e introduzca el PIN {pin}.\n"
+        "3. Toque Conectar y acepte el contrato de licencia."
+    ),
+}
+CUSTOMER_SHARE_INTRO = {
+    "en": "Let's look at it together with Rescue Lens. On your phone:",
+    "de": "Sehen wir es uns gemeinsam mit Rescue Lens an. Auf Ihrem Smartphone:",
+    "fr": "Regardons cela ensemble avec Rescue Lens. Sur votre téléphone :",
+    "es": "Veámoslo juntos con Rescue Lens. En su teléfono:",
+}
+CUSTOMER_LANGUAGES = tuple(CUSTOMER_STEPS)
+
+# --- buttons under a PIN ------------------------------------------------------------------------
+SHARE_BUTTON = "Share instructions here"
+AGAIN_BUTTON = "New PIN for the same customer"
+SHARED_NOTE = "You shared the instructions with the customer in this conversation."
+SHARE_FAILED = (
+    "lenspin can't post in this conversation (it isn't a member here). "
+    "Copy the instructions below and send them to the customer yourself:"
 )
+AGAIN_GONE = (
+    "lenspin no longer has the details of that request. Please run /lenspin and fill them in."
+)
+
+# --- starting from a message or a shortcut --------------------------------------------------------
+SHORTCUT_NAME = "Rescue Lens PIN"
+MESSAGE_REFERENCE = "slack:{channel}/{ts}"
+
+# --- SMS ------------------------------------------------------------------------------------------
+SMS_NUMBER_LABEL = "Customer's mobile number, for an SMS invitation"
+SMS_NUMBER_HINT = (
+    "Optional. With the country code, like +44 7700 900123: Rescue texts the customer a link "
+    "with the PIN."
+)
+SMS_LANGUAGE_LABEL = "SMS language"
+SMS_LANGUAGE_NAMES = {
+    "de": "Deutsch",
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "nl": "Nederlands",
+    "pt-br": "Português (Brasil)",
+}
+ERROR_PHONE = (
+    "That doesn't look like a mobile number. Use digits with the country code, "
+    "like +44 7700 900123."
+)
+ERROR_SMS_LANGUAGE = "Please choose one of the SMS languages offered."
 
 # --- when there is no PIN --------------------------------------------------------------------
 FAILURE_HEADING = "No PIN for {name}"

@@ -13,6 +13,7 @@ from bot.devtools.fake_slack import view_errors
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
 from bot.slack import ids, messages, views
+from bot.slack.submissions import PinButtons
 from tests.conftest import settings_for
 
 SETTINGS = settings_for()
@@ -199,3 +200,46 @@ def test_home_shows_the_right_button_for_the_connection_state() -> None:
 )
 def test_modals_pass_slacks_view_checks(view: dict[str, Any]) -> None:
     assert view_errors(view) == []
+
+
+@pytest.mark.parametrize("language", texts.CUSTOMER_LANGUAGES)
+def test_customer_steps_exist_in_every_language_with_the_pin(language: str) -> None:
+    post = messages.customer_post(Pin("004821"), language)
+    assert "004821" in post["text"]
+    assert "Rescue Lens" in post["text"]
+    assert post["text"].startswith(texts.CUSTOMER_SHARE_INTRO[language])
+
+
+def test_the_pin_message_carries_buttons_and_drops_share_once_shared() -> None:
+    value = PinButtons(7, "004821", "Jane", "+447700900123", "de").to_value()
+    assert len(value) < 2000
+    fresh = messages.pin_ready(Pin("004821"), name="Jane", buttons=value, language="de")
+    actions = next(b for b in fresh["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["action_id"] for a in actions] == [ids.SHARE_ACTION, ids.AGAIN_ACTION]
+    sections = [b["text"]["text"] for b in fresh["blocks"] if b["type"] == "section"]
+    assert any(texts.CUSTOMER_STEPS["de"].format(pin="004821") in t for t in sections)
+    shared = messages.pin_ready(Pin("004821"), name="Jane", buttons=value, shared=True)
+    actions = next(b for b in shared["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["action_id"] for a in actions] == [ids.AGAIN_ACTION]
+    assert texts.SHARED_NOTE in str(shared["blocks"])
+
+
+def test_button_values_round_trip_and_forged_ones_are_refused() -> None:
+    buttons = PinButtons(7, "004821", "Zoë <x>", "+447700900123", "pt-br")
+    assert PinButtons.from_value(buttons.to_value()) == buttons
+    for forged in (None, "", "{}", '{"pin": "abc"}', '{"pin": "1", "name": 5}', "[1]"):
+        assert PinButtons.from_value(forged) is None
+
+
+def test_the_sms_inputs_follow_the_checkbox_and_can_be_hidden() -> None:
+    view = views.pin_modal_for(settings_for(LENSPIN_SMS_LANGUAGE="nl"))
+    ids_in_order = [b["block_id"] for b in inputs(view)]
+    assert ids_in_order[-3:] == [
+        ids.NO_TECH_CONSOLE_BLOCK,
+        ids.SMS_NUMBER_BLOCK,
+        ids.SMS_LANGUAGE_BLOCK,
+    ]
+    assert inputs(view)[-1]["element"]["initial_option"]["value"] == "nl"
+    assert view_errors(view) == []
+    hidden = views.pin_modal_for(settings_for(LENSPIN_HIDDEN_FIELDS="sms"))
+    assert ids.SMS_NUMBER_BLOCK not in [b["block_id"] for b in inputs(hidden)]

@@ -182,3 +182,37 @@ def test_without_any_way_to_make_pins_it_says_so() -> None:
     assert Settings.from_env(env).rescue_auth_code == ""  # linking alone is enough
     with pytest.raises(ConfigError, match="nothing could make PINs"):
         Settings.from_env({**env, "LENSPIN_LINKING": "off"})
+
+
+def test_customer_sms_and_message_link_settings() -> None:
+    settings = Settings.from_env(BASE)
+    assert (settings.customer_language, settings.sms_language) == ("en", "en")
+    assert settings.message_link_field == "custom1"
+    assert settings.show_sms
+    custom = Settings.from_env(
+        {
+            **BASE,
+            "LENSPIN_CUSTOMER_LANGUAGE": "de",
+            "LENSPIN_SMS_LANGUAGE": "pt-br",
+            "LENSPIN_MESSAGE_LINK_FIELD": "none",
+            "LENSPIN_HIDDEN_FIELDS": "sms",
+        }
+    )
+    assert (custom.customer_language, custom.sms_language) == ("de", "pt-br")
+    assert custom.message_link_field == "none"
+    assert not custom.show_sms
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {
+                **BASE,
+                "LENSPIN_CUSTOMER_LANGUAGE": "tlh",
+                "LENSPIN_SMS_LANGUAGE": "xx",
+                "LENSPIN_MESSAGE_LINK_FIELD": "name",
+            }
+        )
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {
+        "LENSPIN_CUSTOMER_LANGUAGE",
+        "LENSPIN_SMS_LANGUAGE",
+        "LENSPIN_MESSAGE_LINK_FIELD",
+    }

@@ -45,7 +45,12 @@ def test_command_opens_a_prefilled_modal_within_slacks_deadline(
     view = opened.view
     assert view["callback_id"] == ids.PIN_MODAL
     inputs = [b for b in view["blocks"] if b["type"] == "input"]
-    assert [b["block_id"] for b in inputs] == [*ALL_FIELDS, ids.NO_TECH_CONSOLE_BLOCK]
+    assert [b["block_id"] for b in inputs] == [
+        *ALL_FIELDS,
+        ids.NO_TECH_CONSOLE_BLOCK,
+        ids.SMS_NUMBER_BLOCK,
+        ids.SMS_LANGUAGE_BLOCK,
+    ]
     assert inputs[0]["element"]["initial_value"] == "Jane Doe"
     assert [b["element"].get("max_length") for b in inputs[:7]] == [64, 512, 512, 256, 64, 64, 64]
     # The form is the slow part's front door: nothing reached Rescue yet.

@@ -171,7 +171,7 @@ def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread(
     threads: list[str] = []
     done = threading.Event()
 
-    def on_done(outcome: object) -> None:
+    def on_done(outcome: object, audit_id: int | None) -> None:
         outcomes.append(outcome)
         threads.append(threading.current_thread().name)
         done.set()
@@ -191,10 +191,10 @@ def test_a_bug_becomes_a_generic_failure_and_a_failing_callback_is_contained(
 
     pins = service(Broken())
     outcomes: list[object] = []
-    pins.submit(WHO, REQUEST, outcomes.append).result(timeout=5)
+    pins.submit(WHO, REQUEST, lambda outcome, _: outcomes.append(outcome)).result(timeout=5)
     assert type(outcomes[0]) is RescueError
 
-    def explode(_: object) -> None:
+    def explode(_: object, __: int | None) -> None:
         raise RuntimeError("delivery bug")
 
     # The future completes normally: a delivery bug must not kill the PIN thread.

@@ -98,6 +98,10 @@ def describe_form(view: dict[str, Any]) -> list[str]:
             options = ", ".join(o["text"]["text"] for o in element["options"])
             lines.append(f"[ ] {options}")
             continue
+        if element["type"] == "static_select":
+            choice = element["initial_option"]["text"]["text"]
+            lines.append(f"{block['label']['text']}: one of {len(element['options'])}, {choice!r}")
+            continue
         need = "optional" if block.get("optional") else "required"
         line = f"{block['label']['text']} ({need}, up to {element['max_length']} characters)"
         if element.get("initial_value"):

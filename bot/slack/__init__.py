@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,7 +18,22 @@ from bot.slack.connect import ConnectSubmission
 from bot.slack.delivery import Delivery
 from bot.slack.home import Home
 from bot.slack.messages import HistoryEntry
+from bot.slack.pin_actions import PinActions
+from bot.slack.shortcuts import Shortcuts
 from bot.slack.submissions import PinSubmission
+from bot.slack.users import Lookups
+
+
+class PreviousRequest(HistoryEntry, Protocol):
+    """An earlier request as the 'New PIN for the same customer' button needs it."""
+
+    custom1: str
+    custom2: str
+    custom3: str
+    custom4: str
+    custom5: str
+    tracking: str
+    no_tech_console: bool
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,10 @@ class SlackDeps:
     background: Callable[[Callable[[], None]], None]
     # For calls made from background work, with retries that may wait.
     client: WebClient
+    # Quick questions to Slack before a modal opens (names, permalinks).
+    lookups: Lookups
+    # One of the user's own earlier requests by its audit id, or None.
+    previous_request: Callable[[int, str, str], PreviousRequest | None]
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -47,3 +67,9 @@ def register(app: App, deps: SlackDeps) -> None:
     app.event("app_home_opened")(home.opened)
     app.action(ids.HOME_CONNECT_ACTION)(home.connect_clicked)
     app.action(ids.HOME_DISCONNECT_ACTION)(home.disconnect_clicked)
+    pin_actions = PinActions(deps)
+    app.action(ids.SHARE_ACTION)(pin_actions.share)
+    app.action(ids.AGAIN_ACTION)(pin_actions.again)
+    shortcuts = Shortcuts(deps)
+    app.shortcut(ids.MESSAGE_SHORTCUT)(shortcuts.from_message)
+    app.shortcut(ids.GLOBAL_SHORTCUT)(shortcuts.anywhere)

@@ -33,6 +33,17 @@ def open_view(client: WebClient, trigger_id: str, view: dict[str, Any], respond:
         respond(text=texts.MODAL_FAILED, response_type="ephemeral")
 
 
+def refusal(deps: SlackDeps, team_id: str, user_id: str) -> str | None:
+    """Why this user may not open the PIN form, or None; reads the database only if needed."""
+    settings = deps.settings
+    if settings.is_allowed(user_id) or settings.sso_enabled:
+        return None
+    if not settings.linking:
+        return texts.NOT_ALLOWED.format(user_id=user_id)
+    # Only someone outside the allowlist needs a look at the database, after ack().
+    return None if deps.accounts.has_own_code(team_id, user_id) else texts.NEEDS_CONNECT
+
+
 class LenspinCommand:
     """Answers /lenspin: a subcommand when the text is one, else the PIN form."""
 
@@ -59,28 +70,23 @@ class LenspinCommand:
     ) -> None:
         user_id = command.get("user_id", "")
         team_id = command.get("team_id", "")
-        may_share = self._settings.is_allowed(user_id) or self._settings.sso_enabled
-        if not may_share and not self._settings.linking:
+        if not self._settings.linking and refusal(self._deps, team_id, user_id):
+            # Decided from settings alone, so the refusal can be the ack itself.
             ack(response_type="ephemeral", text=texts.NOT_ALLOWED.format(user_id=user_id))
             logger.info("Refused /lenspin for user=%s (not allowed)", user_id)
             return
         ack()
-        # Only someone outside the allowlist needs a look at the database, after ack().
-        if not may_share and not self._deps.accounts.has_own_code(team_id, user_id):
-            respond(text=texts.NEEDS_CONNECT, response_type="ephemeral")
+        reason = refusal(self._deps, team_id, user_id)
+        if reason:
+            respond(text=reason, response_type="ephemeral")
             return
         destination = Destination(
             user_id=user_id,
             channel_id=command.get("channel_id", ""),
             response_url=command.get("response_url", ""),
         )
-        view = views.pin_modal(
-            self._settings.visible_fields,
-            checkbox_label=(
-                self._settings.no_tech_console_label
-                if self._settings.show_no_tech_console
-                else None
-            ),
+        view = views.pin_modal_for(
+            self._settings,
             values={"name": command.get("text", "")},
             private_metadata=destination.to_metadata(),
         )

@@ -27,3 +27,12 @@ CONNECT_CODE_BLOCK = "lenspin_connect_code"
 
 HOME_CONNECT_ACTION = "lenspin_home_connect"
 HOME_DISCONNECT_ACTION = "lenspin_home_disconnect"
+
+SMS_NUMBER_BLOCK = "lenspin_sms_number"
+SMS_LANGUAGE_BLOCK = "lenspin_sms_language"
+
+SHARE_ACTION = "lenspin_share"
+AGAIN_ACTION = "lenspin_again"
+
+MESSAGE_SHORTCUT = "lenspin_message_shortcut"
+GLOBAL_SHORTCUT = "lenspin_global_shortcut"

@@ -10,6 +10,7 @@ from bot import texts
 from bot.accounts import Status, StatusKind
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin
+from bot.slack import ids
 
 Message = dict[str, Any]
 
@@ -24,22 +25,44 @@ def notice(text: str) -> Message:
     return {"text": text, "blocks": [_section(escape(text))]}
 
 
-def customer_instructions(pin: Pin) -> str:
+def customer_instructions(pin: Pin, language: str = "en") -> str:
     """The steps a customer follows with this PIN, as plain text to read out or paste."""
-    return texts.CUSTOMER_STEPS.format(pin=pin.code)
+    return texts.CUSTOMER_STEPS[language].format(pin=pin.code)
 
 
-def pin_ready(pin: Pin, *, name: str) -> Message:
-    """The PIN, whom it is for, and the customer's steps ready to paste."""
-    return {
-        "text": texts.PIN_FALLBACK.format(name=escape(name), pin=pin.code),
-        "blocks": [
-            _section(f"*{escape(texts.PIN_HEADING.format(name=name))}*"),
-            {"type": "header", "text": {"type": "plain_text", "text": pin.code}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.PIN_CONTEXT}]},
-            _section(f"{texts.CUSTOMER_INTRO}\n```{customer_instructions(pin)}```"),
-        ],
-    }
+def customer_post(pin: Pin, language: str = "en") -> Message:
+    """The public message with only what the customer needs: never fields or tracking."""
+    intro = texts.CUSTOMER_SHARE_INTRO[language]
+    steps = customer_instructions(pin, language)
+    return {"text": f"{intro}\n{steps}", "blocks": [_section(f"{intro}\n{escape(steps)}")]}
+
+
+def pin_ready(
+    pin: Pin,
+    *,
+    name: str,
+    language: str = "en",
+    sms_number: str = "",
+    buttons: str | None = None,
+    shared: bool = False,
+) -> Message:
+    """The PIN, whom it is for, the customer's steps, and (with a button value) the buttons."""
+    blocks: list[dict[str, Any]] = [
+        _section(f"*{escape(texts.PIN_HEADING.format(name=name))}*"),
+        {"type": "header", "text": {"type": "plain_text", "text": pin.code}},
+        _context(texts.PIN_CONTEXT),
+    ]
+    if sms_number:
+        blocks.append(_context(escape(texts.SMS_SENT.format(number=sms_number))))
+    blocks.append(_section(f"{texts.CUSTOMER_INTRO}\n```{customer_instructions(pin, language)}```"))
+    if shared:
+        blocks.append(_context(texts.SHARED_NOTE))
+    if buttons is not None:
+        actions = [_button(ids.AGAIN_ACTION, texts.AGAIN_BUTTON, buttons)]
+        if not shared:
+            actions.insert(0, _button(ids.SHARE_ACTION, texts.SHARE_BUTTON, buttons, primary=True))
+        blocks.append({"type": "actions", "elements": actions})
+    return {"text": texts.PIN_FALLBACK.format(name=escape(name), pin=pin.code), "blocks": blocks}
 
 
 def pin_failed(error: RescueError, *, name: str, timeout_seconds: float) -> Message:
@@ -50,6 +73,22 @@ def pin_failed(error: RescueError, *, name: str, timeout_seconds: float) -> Mess
         "text": escape(f"{heading}. {reason}"),
         "blocks": [_section(f"*{escape(heading)}*\n{escape(reason)}")],
     }
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _button(action_id: str, text: str, value: str, *, primary: bool = False) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+    if primary:
+        button["style"] = "primary"
+    return button
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:

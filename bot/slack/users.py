@@ -19,3 +19,32 @@ def profile_email(client: WebClient, user_id: str) -> str | None:
         return None
     email = ((response.get("user") or {}).get("profile") or {}).get("email")
     return email if isinstance(email, str) and email else None
+
+
+class Lookups:
+    """Quick questions to Slack before a modal opens, each cut short so the trigger stays fresh."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def real_name(self, user_id: str) -> str | None:
+        """The user's real name (needs users:read), or None."""
+        try:
+            response = self._client.users_info(user=user_id)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            logger.warning("users.info for user=%s failed: %s", user_id, type(error).__name__)
+            return None
+        user = response.get("user") or {}
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+        return name if isinstance(name, str) and name.strip() else None
+
+    def permalink(self, channel_id: str, message_ts: str) -> str | None:
+        """A link to the message, or None."""
+        try:
+            response = self._client.chat_getPermalink(channel=channel_id, message_ts=message_ts)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            logger.warning("chat.getPermalink failed: %s", type(error).__name__)
+            return None
+        link = response.get("permalink")
+        return link if isinstance(link, str) else None

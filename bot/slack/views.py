@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import texts
-from bot.config import FieldSpec
+from bot.config import FieldSpec, Settings
 from bot.rescue.models import is_xml_safe
 from bot.slack import ids
 
@@ -18,15 +18,34 @@ def plain(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def pin_modal(
-    fields: Sequence[FieldSpec],
+def pin_modal_for(
+    settings: Settings,
     *,
-    checkbox_label: str | None,
     values: Mapping[str, str] | None = None,
     no_tech_console: bool = False,
     private_metadata: str = "",
 ) -> dict[str, Any]:
-    """The PIN form: the visible Rescue fields in order, then the console checkbox."""
+    """The PIN form as these settings shape it (labels, hidden fields, SMS)."""
+    return pin_modal(
+        settings.visible_fields,
+        checkbox_label=(settings.no_tech_console_label if settings.show_no_tech_console else None),
+        sms_language=settings.sms_language if settings.show_sms else None,
+        values=values,
+        no_tech_console=no_tech_console,
+        private_metadata=private_metadata,
+    )
+
+
+def pin_modal(
+    fields: Sequence[FieldSpec],
+    *,
+    checkbox_label: str | None,
+    sms_language: str | None = None,
+    values: Mapping[str, str] | None = None,
+    no_tech_console: bool = False,
+    private_metadata: str = "",
+) -> dict[str, Any]:
+    """The PIN form: the visible Rescue fields in order, the console checkbox, then SMS."""
     values = values or {}
     blocks: list[Block] = [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.MODAL_INTRO}]}
@@ -34,6 +53,10 @@ def pin_modal(
     blocks += [_text_input(spec, values.get(spec.key, "")) for spec in fields]
     if checkbox_label is not None:
         blocks.append(_console_checkbox(checkbox_label, checked=no_tech_console))
+    if sms_language is not None:
+        blocks += _sms_inputs(
+            values.get("sms_number", ""), values.get("sms_language") or sms_language
+        )
     return {
         "type": "modal",
         "callback_id": ids.PIN_MODAL,
@@ -72,6 +95,26 @@ def _text_input(spec: FieldSpec, value: str) -> Block:
     if spec.hint:
         block["hint"] = plain(spec.hint)
     return block
+
+
+def _sms_inputs(number: str, language: str) -> list[Block]:
+    number_input: dict[str, Any] = {"type": "plain_text_input", "max_length": 32}
+    if number:
+        number_input["initial_value"] = prefill(number, 32)
+    options = [
+        {"text": plain(name), "value": code} for code, name in texts.SMS_LANGUAGE_NAMES.items()
+    ]
+    chosen = next((o for o in options if o["value"] == language), options[1])
+    return [
+        _optional_input(
+            ids.SMS_NUMBER_BLOCK, texts.SMS_NUMBER_LABEL, number_input, hint=texts.SMS_NUMBER_HINT
+        ),
+        _optional_input(
+            ids.SMS_LANGUAGE_BLOCK,
+            texts.SMS_LANGUAGE_LABEL,
+            {"type": "static_select", "options": options, "initial_option": chosen},
+        ),
+    ]
 
 
 def _console_checkbox(label: str, *, checked: bool) -> Block:
