@@ -39,7 +39,9 @@ def test_manifest_has_the_command_interactivity_and_only_needed_scopes() -> None
         "is_enabled": True,
         "request_url": command["url"],
     }
-    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands"]
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands", "users:read"]
+    shortcuts = {s["type"]: s["callback_id"] for s in data["features"]["shortcuts"]}
+    assert shortcuts == {"message": ids.MESSAGE_SHORTCUT, "global": ids.GLOBAL_SHORTCUT}
     events = data["settings"]["event_subscriptions"]
     assert events == {"request_url": command["url"], "bot_events": ["app_home_opened"]}
     assert data["features"]["app_home"]["home_tab_enabled"] is True
