@@ -127,7 +127,7 @@ def run_socket_mode(settings: Settings) -> int:
 
     from bot.app import create_app, rescue_client  # noqa: PLC0415
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     store = _store(settings)
     if store is None:
         return 2

@@ -98,6 +98,7 @@ class Settings:
     show_no_tech_console: bool = True
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
+    log_format: str = "text"
     database_url: str = DEFAULT_DATABASE_URL
     encryption_key: str = ""
     linking: bool = True
@@ -210,6 +211,7 @@ class Settings:
             log_level=reader.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),
+            log_format=reader.choice("LOG_FORMAT", ("text", "json"), "text"),
         )
         if reader.problems:
             raise ConfigError(reader.problems)

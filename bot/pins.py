@@ -10,6 +10,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bot import logs
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
 
@@ -241,6 +243,8 @@ class PinService:
             raise NotSent("stopped before the request was sent")
 
     def _run(self, requester: Requester, request: PinRequest, on_done: OnDone) -> None:
+        # Every line this request logs, on this thread, carries its id.
+        logs.request_id.set(uuid.uuid4().hex[:12])
         requested_at = datetime.now(UTC)
         started = self._clock()
         credential: Credential | None = None
@@ -315,11 +319,19 @@ class PinService:
             return None
 
     def _log(self, requester: Requester, result: str, started: float, attempts: int) -> None:
+        latency_ms = round((self._clock() - started) * 1000)
         logger.info(
             "PIN request team=%s user=%s result=%s attempts=%d took_ms=%d",
             requester.team_id,
             requester.user_id,
             result,
             attempts,
-            (self._clock() - started) * 1000,
+            latency_ms,
+            extra={
+                "team": requester.team_id,
+                "user": requester.user_id,
+                "result": result,
+                "attempts": attempts,
+                "latency_ms": latency_ms,
+            },
         )

@@ -51,6 +51,6 @@ def load_settings() -> Settings:
 def create_application() -> WSGIApplication:
     """The gunicorn entry point ('bot.web:create_application()'): build everything once."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     store = open_store(settings)
     return WSGIApplication(create_app(settings, rescue=rescue_client(settings), store=store))

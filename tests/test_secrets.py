@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.devtools.fake_rescue import FakeRescue, Fault, Hang, Result
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
@@ -42,3 +44,25 @@ def test_a_debug_run_through_every_path_logs_no_secret() -> None:
     for secret in secrets:
         assert secret not in logs
         assert all(secret not in str(m) for m in messages[1:])
+
+
+def test_json_logs_give_one_object_per_line_with_request_id_user_result_and_latency() -> None:
+    tech = "U0JSONLOG1"
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,), rate_limit=None) as rescue:
+        env = app_env(slack, rescue, LOG_FORMAT="json", LENSPIN_ALLOWED_USERS=tech)
+        with WebProcess(env) as web:
+            opened = open_pin_modal(slack, web.events_url, user_id=tech, text="Jane")
+            submit_pin_modal(slack, web.events_url, opened, user_id=tech, values={})
+            pin = slack.wait_for_message(tech)["text"].rsplit(": ", 1)[1]
+        logs = web.output()
+    ours = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    (line,) = [entry for entry in ours if entry.get("logger") == "bot.pins"]
+    assert line["user"] == tech
+    assert line["result"] == "OK"
+    assert isinstance(line["latency_ms"], int)
+    assert len(line["request_id"]) == 12
+    # The Rescue client's line for the same request carries the same id.
+    rescue_lines = [e for e in ours if e.get("logger") == "bot.rescue"]
+    assert rescue_lines[0]["request_id"] == line["request_id"]
+    assert pin not in logs
+    assert AUTH_CODE not in logs
