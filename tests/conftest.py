@@ -15,7 +15,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.devtools.fake_rescue import FakeRescue
 from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.web_process import WebProcess
+from bot.devtools.web_process import LOG_DIR_VARIABLE, WebProcess
 from bot.store import Keyring, Store, generate_key, make_engine
 
 AUTH_CODE = "e2eauthcode0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
@@ -100,6 +100,35 @@ def fresh_database(kind: str = "sqlite") -> str:
     return url
 
 
+# Secrets the tests hand the apps; none may ever appear in an app's logs.
+PASSWORD = "correct horse <battery> & staple"
+SSO_PASSWORD = "company-wide sso secret"
+FAKE_SLACK = FakeSlack()  # only for its default token and secret, never started
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_in_any_app_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole run, scan every log every app under test wrote (all at DEBUG)."""
+    log_dir = tmp_path_factory.mktemp("web-logs")
+    os.environ[LOG_DIR_VARIABLE] = str(log_dir)
+    yield
+    del os.environ[LOG_DIR_VARIABLE]
+    secrets = {
+        "the shared auth code": AUTH_CODE,
+        "the encryption key": ENCRYPTION_KEY,
+        "the bot token": FAKE_SLACK.bot_token,
+        "the signing secret": FAKE_SLACK.signing_secret,
+        "a Rescue password": PASSWORD,
+        "the SSO password": SSO_PASSWORD,
+    }
+    logs = sorted(log_dir.glob("*.log"))
+    assert logs, "no app logs were collected"
+    for path in logs:
+        text = path.read_text(errors="replace")
+        leaked = [name for name, value in secrets.items() if value in text]
+        assert not leaked, f"{path.name} holds {', '.join(leaked)}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_schemas() -> Iterator[None]:
     yield
@@ -114,6 +143,8 @@ def _drop_test_schemas() -> Iterator[None]:
 def app_env(slack: FakeSlack, rescue: FakeRescue, **overrides: str) -> dict[str, str]:
     """The config vars an admin would set, pointing at the stand-ins and a fresh database."""
     return {
+        # Every app under test logs at DEBUG, so the secret scan below sees the most it can.
+        "LOG_LEVEL": "DEBUG",
         "DATABASE_URL": overrides.pop("DATABASE_URL", "") or fresh_database(),
         "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "SLACK_BOT_TOKEN": slack.bot_token,

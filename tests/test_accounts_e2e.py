@@ -20,11 +20,17 @@ from bot.devtools.web_process import WebProcess
 from bot.rescue.models import ResultCode
 from bot.slack import ids
 from bot.store import make_engine
-from tests.conftest import AUTH_CODE, DATABASE_KINDS, app_env, fresh_database
+from tests.conftest import (
+    AUTH_CODE,
+    DATABASE_KINDS,
+    PASSWORD,
+    SSO_PASSWORD,
+    app_env,
+    fresh_database,
+)
 from tests.test_startup import run_bot
 
 EMAIL = "jane.tech@helpdesk.example"
-PASSWORD = "correct horse <battery> & staple"
 ALLOWED = "U0ALLOWED1"
 _users = itertools.count()
 
@@ -263,7 +269,6 @@ def database_dump(url: str) -> str:
 
 
 SSO_COMPANY = "424242"
-SSO_PASSWORD = "company-wide sso secret"
 
 
 def test_single_sign_on_gets_each_tech_their_own_code_without_linking(tmp_path: Path) -> None:

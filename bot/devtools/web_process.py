@@ -18,6 +18,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCFILE = ROOT / "Procfile"
+LOG_DIR_VARIABLE = "LENSPIN_WEB_LOG_DIR"
 
 
 def procfile_command(process: str = "web", procfile: Path = PROCFILE) -> str:
@@ -62,8 +63,14 @@ class WebProcess:
         if dotenv is not None:
             (Path(self._cwd.name) / ".env").write_text(dotenv)
         self._command = list(command) if command else None
-        # Lives as long as the process; its text is kept when stop() closes it.
-        self._log = tempfile.TemporaryFile(prefix="lenspin-web-log-")  # noqa: SIM115
+        # Lives as long as the process; its text is kept when stop() closes it. With
+        # LENSPIN_WEB_LOG_DIR set (the tests do), the log stays there to be checked afterwards.
+        log_dir = os.environ.get(LOG_DIR_VARIABLE)
+        self._log = (
+            open(Path(log_dir) / f"web-{self.port}-{os.getpid()}-{id(self)}.log", "w+b")  # noqa: SIM115
+            if log_dir
+            else tempfile.TemporaryFile(prefix="lenspin-web-log-")  # noqa: SIM115
+        )
         self._final_output: str | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
