@@ -23,7 +23,7 @@ SOCKET_MODE_REFUSED = (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (a return per command)
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("keygen", help="print a new LENSPIN_ENCRYPTION_KEY")
     commands.add_parser(
         "rotate-keys", help="re-encrypt stored codes and PINs with the first encryption key"
+    )
+    commands.add_parser(
+        "check", help="try the settings, Slack, Rescue and the database before going live"
     )
     audit = commands.add_parser("audit", help="export the audit trail")
     audit.add_argument("--since", required=True, help="first day to export, e.g. 2026-01-01")
@@ -56,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return export_audit(args.since)
     if args.command == "rotate-keys":
         return rotate_keys()
+    if args.command == "check":
+        return check()
     return run()
 
 
@@ -105,6 +110,18 @@ def rotate_keys() -> int:
     count = store.rotate_keys()
     print(f"{count} value(s) re-encrypted with the first key; older keys may now be removed.")
     return 0
+
+
+def check() -> int:
+    """Try every outside dependency once and say what to fix; 0 only if all is well."""
+    settings = _settings()
+    if settings is None:
+        return 2
+    from bot.check import run_checks  # noqa: PLC0415 (loads Slack, zeep and SQLAlchemy)
+
+    # The check prints its own verdicts; library warnings would only repeat them.
+    configure_logging("ERROR")
+    return 0 if run_checks(settings, out=sys.stdout) else 1
 
 
 def run() -> int:
