@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 def rescue_length(text: str) -> int:
     """Length as Rescue counts it: .NET strings count UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
+    # surrogatepass: a forged lone surrogate must be measured (and refused), not crash us.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def dig(data: Any, *keys: str) -> Any:
