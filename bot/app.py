@@ -81,8 +81,9 @@ def create_app(
         base_url=settings.slack_api_url,
         timeout=DELIVERY_TIMEOUT,
         retry_handlers=[
+            # The attempt count is shared by the handlers: 2 lets a 429 and then a 500 both retry.
             RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=1),
+            ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
     bolt_logger = logging.getLogger("slack_bolt.App")
