@@ -706,3 +706,9 @@ def test_command_line_serves_until_interrupted() -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_reset_starts_every_technician_console_again(fake: FakeRescue) -> None:
+    fake.set_console_running(AUTH, False)
+    fake.reset()
+    assert values(post(fake))["requestLensPINCodeV2Result"] == ResultCode.OK.value

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Hang
+from bot.devtools.fake_rescue import FakeRescue, Hang, Result
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import WebProcess
-from tests.conftest import app_env
+from bot.store import Keyring, Store
+from tests.conftest import ENCRYPTION_KEY, app_env
 
 SLACK_DEADLINE = 3.0
 
@@ -23,6 +27,7 @@ class World:
     slack: FakeSlack
     rescue: FakeRescue
     web: WebProcess
+    database_url: str
 
 
 @contextmanager
@@ -31,11 +36,10 @@ def world(auth_code: str, *, rate_limit: float | None = 1.0) -> Iterator[World]:
     with (
         FakeSlack() as slack,
         FakeRescue(auth_codes=(auth_code,), rate_limit=rate_limit) as rescue,
-        WebProcess(
-            app_env(slack, rescue, RESCUE_AUTH_CODE=auth_code, LENSPIN_ALLOWED_USERS="*")
-        ) as web,
     ):
-        yield World(slack, rescue, web)
+        env = app_env(slack, rescue, RESCUE_AUTH_CODE=auth_code, LENSPIN_ALLOWED_USERS="*")
+        with WebProcess(env) as web:
+            yield World(slack, rescue, web, env["DATABASE_URL"])
 
 
 def submit_all(w: World, users: list[str]) -> list[float]:
@@ -98,6 +102,27 @@ def test_a_burst_gets_one_pin_each_at_rescues_pace_across_workers() -> None:
         calls = w.rescue.calls
         assert len(calls) <= len(users) + 1
         assert elapsed < len(users) - 1 + SLACK_DEADLINE
+        # The audit trail has exactly one row per request, each with its own PIN.
+        store = Store.from_url(w.database_url, Keyring.from_setting(ENCRYPTION_KEY))
+        rows = [r for u in users for r in store.recent_requests(w.slack.team_id, u)]
+        assert sorted(r.user_id for r in rows) == sorted(users)
+        assert {r.pin for r in rows} == pins
+
+
+def test_killing_one_worker_mid_request_leaves_the_bot_serving() -> None:
+    with world("loadkillcode", rate_limit=None) as w:
+        w.rescue.set_default(Hang())
+        submit_all(w, ["U0KILLWK01"])
+        w.rescue.wait_for_calls(1)
+        assert w.web.process is not None
+        workers = Path(f"/proc/{w.web.process.pid}/task/{w.web.process.pid}/children")
+        for pid in workers.read_text().split():
+            os.kill(int(pid), signal.SIGKILL)
+        w.rescue.set_default(Result())
+        # gunicorn replaces the killed workers; the next technician is served as usual.
+        w.web.wait_healthy(timeout=30)
+        submit_all(w, ["U0KILLWK02"])
+        assert "Rescue Lens PIN" in w.slack.wait_for_message("U0KILLWK02", timeout=15)["text"]
 
 
 def test_stopping_the_bot_answers_every_queued_request() -> None:

@@ -879,12 +879,14 @@ class FakeRescue:
                     company.users[sso_id] = self._new_identity_locked(email)
 
     def reset(self) -> None:
-        """Forget calls, queued behaviours, the default behaviour and the rate-limit state."""
+        """Forget calls, behaviours and rate-limit state; every Technician Console runs again."""
         with self._lock:
             self._calls.clear()
             self._queue.clear()
             self._default = Result()
             self._last_pin_at.clear()
+            # A test that stopped a console must not leave it stopped for the next test.
+            self._console_running.clear()
 
     # Inspection
 
