@@ -111,11 +111,14 @@ def test_rescue_faults_leak_no_threads_or_sockets(w: World) -> None:
         ask(w)  # a good one, so every pool has settled back into use
         return resources(pid)
 
-    # Pools grow lazily to their size in the first round; a leak keeps growing after it.
+    # Pools grow lazily to their size in the first round; a leak keeps growing after it, by
+    # at least one per fault (six a round). Keep-alive connections and a deadline timer that
+    # is just ending make the counts wobble by one or two, which is no leak.
     first = round_of_faults()
-    second = round_of_faults()
-    assert second[0] <= first[0], f"threads grew from {first[0]} to {second[0]}"
-    assert second[1] <= first[1], f"sockets grew from {first[1]} to {second[1]}"
+    round_of_faults()
+    third = round_of_faults()
+    assert third[0] - first[0] <= 2, f"threads grew from {first[0]} to {third[0]}"
+    assert third[1] - first[1] <= 2, f"sockets grew from {first[1]} to {third[1]}"
 
 
 def test_slack_rate_limits_and_errors_are_retried_or_routed_around(w: World) -> None:
