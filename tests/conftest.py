@@ -6,7 +6,7 @@ import itertools
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.devtools.fake_rescue import FakeRescue
 from bot.devtools.fake_slack import FakeSlack
 from bot.devtools.web_process import LOG_DIR_VARIABLE, WebProcess
+from bot.rescue.client import RescueClient
 from bot.store import Keyring, Store, generate_key, make_engine
 
 AUTH_CODE = "e2eauthcode0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
@@ -65,6 +66,31 @@ def rescue(rescue_server: FakeRescue) -> FakeRescue:
 def slack(slack_server: FakeSlack) -> FakeSlack:
     slack_server.reset()
     return slack_server
+
+
+MakeClient = Callable[..., RescueClient]
+
+
+@pytest.fixture
+def make_client(fake: FakeRescue) -> Iterator[MakeClient]:
+    """Rescue clients pointed at the test module's own `fake` Rescue, closed afterwards."""
+    clients: list[RescueClient] = []
+
+    def make(
+        *, soap_version: str = "1.1", timeout: float = 2.0, url: str | None = None
+    ) -> RescueClient:
+        client = RescueClient(api_url=url or fake.url, soap_version=soap_version, timeout=timeout)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> RescueClient:
+    return make_client()
 
 
 @pytest.fixture

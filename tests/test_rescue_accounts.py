@@ -28,6 +28,7 @@ from bot.rescue import Account, AccountResult, AuthResult, ResultCode
 from bot.rescue.client import RescueClient
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import PinRequest
+from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"
 EMAIL = "Tech@Example.com"
@@ -40,8 +41,6 @@ SHORT = 0.3  # the timeout where a test waits for it to pass
 SLACK = 0.35  # how late past the deadline a Timeout may still arrive on a busy machine
 VERSIONS = pytest.mark.parametrize("soap_version", ["1.1", "1.2"])
 
-MakeClient = Callable[..., RescueClient]
-
 
 @pytest.fixture
 def fake() -> Iterator[FakeRescue]:
@@ -49,25 +48,6 @@ def fake() -> Iterator[FakeRescue]:
         server.add_account(EMAIL, PASSWORD)
         server.enable_sso(COMPANY, SSO_PASSWORD, [SSO_ID])
         yield server
-
-
-@pytest.fixture
-def make_client(fake: FakeRescue) -> Iterator[MakeClient]:
-    clients: list[RescueClient] = []
-
-    def make(*, soap_version: str = "1.1", timeout: float = 2.0) -> RescueClient:
-        client = RescueClient(api_url=fake.url, soap_version=soap_version, timeout=timeout)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> RescueClient:
-    return make_client()
 
 
 def login(client: RescueClient, password: str = PASSWORD, email: str = EMAIL) -> str:

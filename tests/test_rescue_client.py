@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -27,6 +27,7 @@ from bot.devtools.fake_rescue import (
 from bot.rescue.client import RescueClient
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
+from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"
 ACTION = "https://secure.logmeinrescue.com/API/API.asmx/requestLensPINCodeV2"
@@ -58,34 +59,11 @@ PIN_FIELDS = ("name", "custom1", "custom2", "custom3", "custom4", "custom5", "tr
 SHORT = 0.3  # the timeout where a test waits for it to pass
 SLACK = 0.35  # how late past the deadline a Timeout may still arrive on a busy machine
 
-MakeClient = Callable[..., RescueClient]
-
 
 @pytest.fixture
 def fake() -> Iterator[FakeRescue]:
     with FakeRescue(auth_codes=(AUTH, ODD_AUTH), rate_limit=None) as server:
         yield server
-
-
-@pytest.fixture
-def make_client(fake: FakeRescue) -> Iterator[MakeClient]:
-    clients: list[RescueClient] = []
-
-    def make(
-        *, soap_version: str = "1.1", timeout: float = 2.0, url: str | None = None
-    ) -> RescueClient:
-        client = RescueClient(api_url=url or fake.url, soap_version=soap_version, timeout=timeout)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> RescueClient:
-    return make_client()
 
 
 def ask(client: RescueClient, request: PinRequest = FULL, auth_code: str = AUTH) -> Pin:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,6 +13,7 @@ from bot.rescue import SMS_LANGUAGES, normalize_phone
 from bot.rescue.client import RescueClient
 from bot.rescue.errors import Rejected, RescueError, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
+from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"
 NS = "https://secure.logmeinrescue.com/API/API.asmx"
@@ -46,32 +47,11 @@ V2_FIELDS = {
 }
 SHORT = 0.3
 
-MakeClient = Callable[..., RescueClient]
-
 
 @pytest.fixture
 def fake() -> Iterator[FakeRescue]:
     with FakeRescue(auth_codes=(AUTH,), rate_limit=None) as server:
         yield server
-
-
-@pytest.fixture
-def make_client(fake: FakeRescue) -> Iterator[MakeClient]:
-    clients: list[RescueClient] = []
-
-    def make(*, soap_version: str = "1.1", timeout: float = 2.0) -> RescueClient:
-        client = RescueClient(api_url=fake.url, soap_version=soap_version, timeout=timeout)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> RescueClient:
-    return make_client()
 
 
 def ask(client: RescueClient, request: PinRequest = SMS, auth_code: str = AUTH) -> Pin:
