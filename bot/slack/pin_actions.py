@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import texts
+from bot.config import FIELD_KEYS
 from bot.rescue.models import Pin
 from bot.slack import messages, views
 from bot.slack.commands import open_view
@@ -84,17 +85,8 @@ class PinActions:
         if buttons is None or previous is None:
             respond(text=texts.AGAIN_GONE, response_type="ephemeral", replace_original=False)
             return
-        values = {
-            "name": previous.name,
-            "custom1": previous.custom1,
-            "custom2": previous.custom2,
-            "custom3": previous.custom3,
-            "custom4": previous.custom4,
-            "custom5": previous.custom5,
-            "tracking": previous.tracking,
-            "sms_number": buttons.sms_number,
-            "sms_language": buttons.sms_language,
-        }
+        values = {key: getattr(previous, key) for key in FIELD_KEYS}
+        values |= {"sms_number": buttons.sms_number, "sms_language": buttons.sms_language}
         destination = Destination(
             user_id,
             str(dig(body, "channel", "id") or dig(body, "container", "channel_id") or ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -12,13 +13,20 @@ logger = logging.getLogger(__name__)
 
 def profile_email(client: WebClient, user_id: str) -> str | None:
     """The user's profile email (needs users:read.email), or None when Slack won't say."""
+    user = _user(client, user_id)
+    email = (user.get("profile") or {}).get("email")
+    return email if isinstance(email, str) and email else None
+
+
+def _user(client: WebClient, user_id: str) -> dict[str, Any]:
+    """users.info's user object, or {} when Slack won't say."""
     try:
         response = client.users_info(user=user_id)
     except (SlackApiError, SlackClientError, OSError) as error:
         logger.warning("users.info for user=%s failed: %s", user_id, type(error).__name__)
-        return None
-    email = ((response.get("user") or {}).get("profile") or {}).get("email")
-    return email if isinstance(email, str) and email else None
+        return {}
+    user = response.get("user")
+    return user if isinstance(user, dict) else {}
 
 
 class Lookups:
@@ -29,12 +37,7 @@ class Lookups:
 
     def real_name(self, user_id: str) -> str | None:
         """The user's real name (needs users:read), or None."""
-        try:
-            response = self._client.users_info(user=user_id)
-        except (SlackApiError, SlackClientError, OSError) as error:
-            logger.warning("users.info for user=%s failed: %s", user_id, type(error).__name__)
-            return None
-        user = response.get("user") or {}
+        user = _user(self._client, user_id)
         profile = user.get("profile") or {}
         name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
         return name if isinstance(name, str) and name.strip() else None
