@@ -5,12 +5,14 @@ from __future__ import annotations
 import enum
 import fcntl
 import hashlib
+import itertools
 import logging
 import os
 import tempfile
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,8 +30,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Rescue allows one PIN code per second per auth code (API-NOTES, "PIN codes"). Calls spaced
-# exactly 1 s apart can arrive 0.99 s apart after network jitter, so keep a margin.
-RESCUE_INTERVAL = 1.1
+# exactly 1 s apart can arrive 0.99 s apart after network jitter, so keep a margin; a call
+# that still arrives early is retried at the next turn, so the margin need not cover all.
+RESCUE_INTERVAL = 1.05
 # How long a request keeps retrying PollRateExceeded, counted from its turn.
 RETRY_BUDGET = 10.0
 FIRST_BACKOFF = 1.0
@@ -157,6 +160,11 @@ def _file_pacer(clock: Callable[[], float]) -> Callable[[Callable[[float], None]
     return lambda sleep: FilePacer(clock=clock, sleep=sleep)
 
 
+def _pace_key(credential: Credential) -> str:
+    # Rescue's limit is per auth code; the key names the code without holding it.
+    return hashlib.sha256(credential.auth_code.encode()).hexdigest()[:16]
+
+
 def outcome_label(outcome: Outcome) -> str:
     """A short, stable name for an outcome, for the audit trail and logs."""
     if isinstance(outcome, Pin):
@@ -170,8 +178,30 @@ def outcome_label(outcome: Outcome) -> str:
     )
 
 
+@dataclass
+class _Job:
+    """One PIN request on its way: chosen code, turn in its code's queue, outcome."""
+
+    requester: Requester
+    request: PinRequest
+    on_done: OnDone
+    request_id: str
+    requested_at: datetime
+    started: float
+    # Submission order: a lane serves by it, however long choosing each code took.
+    seq: int
+    future: Future[None] = field(default_factory=Future)
+    credential: Credential | None = None
+    # A refused SSO code is swapped for a fresh one once, never more.
+    refreshed: bool = False
+
+
 class PinService:
-    """Runs PIN requests on its own threads, so slow Rescue calls never hold up Slack acks."""
+    """Runs PIN requests on its own threads, so slow Rescue calls never hold up Slack acks.
+
+    Each auth code has its own queue (a lane) served in order by one thread, so a burst on
+    the shared code neither reorders its technicians nor holds up those with their own code.
+    """
 
     def __init__(
         self,
@@ -194,19 +224,37 @@ class PinService:
         self._pacer = (pacer or _file_pacer(clock))(self._sleep)
         self._retry_budget = retry_budget
         self._clock = clock
+        # Short work only (choosing a code, recording, delivering): waits happen in lanes.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
+        self._lock = threading.Lock()
+        # A lane exists exactly while it holds requests, and then one thread serves it.
+        self._lanes: dict[str, deque[_Job]] = {}
+        self._lane_threads: set[threading.Thread] = set()
+        self._submitted = itertools.count()
 
     def submit(self, requester: Requester, request: PinRequest, on_done: OnDone) -> Future[None]:
         """Queue a request; on_done gets the outcome and its audit row id, on a PIN thread."""
-        return self._executor.submit(self._run, requester, request, on_done)
+        job = _Job(
+            requester,
+            request,
+            on_done,
+            request_id=uuid.uuid4().hex[:12],
+            requested_at=datetime.now(UTC),
+            started=self._clock(),
+            seq=next(self._submitted),
+        )
+        self._executor.submit(self._route, job)
+        return job.future
 
     def obtain(self, requester: Requester, request: PinRequest, credential: Credential) -> Pin:
         """Get a PIN now: wait for this code's turn, then retry Rescue's rate limit a while."""
-        pace_key = hashlib.sha256(credential.auth_code.encode()).hexdigest()[:16]
+        pace_key = _pace_key(credential)
         self._wait_turn(pace_key)
         started = self._clock()
         deadline = started + self._retry_budget
-        backoff = FIRST_BACKOFF
+        # The first retry takes the very next turn: a refusal right after pacing means the
+        # call arrived a little early, not that someone else is using the code.
+        backoff = 0.0
         attempts = 1
         while True:
             try:
@@ -216,8 +264,9 @@ class PinService:
                 if error.code is not ResultCode.POLL_RATE_EXCEEDED or remaining <= 0:
                     self._log(requester, error.code.name, started, attempts)
                     raise
-                self._sleep(min(backoff, remaining))
-                backoff = min(backoff * 1.5, MAX_BACKOFF)
+                if backoff:
+                    self._sleep(min(backoff, remaining))
+                backoff = min(backoff * 1.5, MAX_BACKOFF) if backoff else FIRST_BACKOFF
                 attempts += 1
                 self._wait_turn(pace_key)
             except RescueError as error:
@@ -229,7 +278,16 @@ class PinService:
 
     def shutdown(self) -> None:
         """Stop: calls under way finish, and requests not yet sent are answered as NotSent."""
-        self._stopping.set()
+        with self._lock:
+            self._stopping.set()
+        # Lanes end once their queued requests are answered (at once, with NotSent).
+        while True:
+            with self._lock:
+                lanes = list(self._lane_threads)
+            if not lanes:
+                break
+            for thread in lanes:
+                thread.join()
         self._executor.shutdown(wait=True)
 
     def _wait_turn(self, pace_key: str) -> None:
@@ -242,62 +300,108 @@ class PinService:
         if self._stopping.wait(seconds):
             raise NotSent("stopped before the request was sent")
 
-    def _run(self, requester: Requester, request: PinRequest, on_done: OnDone) -> None:
-        # Every line this request logs, on this thread, carries its id.
-        logs.request_id.set(uuid.uuid4().hex[:12])
-        requested_at = datetime.now(UTC)
-        started = self._clock()
-        credential: Credential | None = None
+    def _route(self, job: _Job) -> None:
+        """Choose the request's code, then queue it behind earlier requests for that code."""
+        # Every line this request logs, on any thread, carries its id.
+        logs.request_id.set(job.request_id)
+        try:
+            job.credential = self._credentials.credential_for(
+                job.requester.team_id, job.requester.user_id
+            )
+        except RescueError as error:
+            self._finish(job, error)
+            return
+        except Exception:
+            logger.exception("Choosing a code for %s failed unexpectedly", job.requester.user_id)
+            self._finish(job, RescueError("unexpected failure"))
+            return
+        key = _pace_key(job.credential)
+        with self._lock:
+            stopping = self._stopping.is_set()
+            if not stopping:
+                lane = self._lanes.setdefault(key, deque())
+                # Behind every request submitted earlier, never ahead of the one being served.
+                index = len(lane)
+                while index > 1 and lane[index - 1].seq > job.seq:
+                    index -= 1
+                lane.insert(index, job)
+                if len(lane) == 1:
+                    self._start_lane(key)
+        if stopping:
+            self._finish(job, NotSent("stopped before the request was sent"))
+
+    def _start_lane(self, key: str) -> None:
+        # Called with the lock held. Daemon: a process that exits without shutdown() must
+        # not hang on a lane waiting for its turn.
+        thread = threading.Thread(target=self._drain, args=(key,), name="lenspin-lane", daemon=True)
+        self._lane_threads.add(thread)
+        thread.start()
+
+    def _drain(self, key: str) -> None:
+        """Serve one code's requests in the order they came, until none is left."""
+        while True:
+            with self._lock:
+                lane = self._lanes[key]
+                job = lane[0]
+            self._serve(job)
+            with self._lock:
+                lane.popleft()
+                if not lane:
+                    del self._lanes[key]
+                    self._lane_threads.discard(threading.current_thread())
+                    return
+
+    def _serve(self, job: _Job) -> None:
+        logs.request_id.set(job.request_id)
+        credential = job.credential
+        assert credential is not None  # set by _route before the job joins a lane
         outcome: Outcome
         try:
-            credential = self._credentials.credential_for(requester.team_id, requester.user_id)
+            outcome = self.obtain(job.requester, job.request, credential)
+        except Rejected as error:
+            outcome = error
             try:
-                outcome = self.obtain(requester, request, credential)
-            except Rejected as error:
-                if not self._credentials.refused(
-                    requester.team_id, requester.user_id, credential, error
+                if not job.refreshed and self._credentials.refused(
+                    job.requester.team_id, job.requester.user_id, credential, error
                 ):
-                    raise
-                # A fresh SSO code is the same technician's: same queue, safe to retry once.
-                credential = self._credentials.credential_for(requester.team_id, requester.user_id)
-                outcome = self.obtain(requester, request, credential)
+                    # A fresh SSO code: the same request goes again, in that code's lane.
+                    job.refreshed = True
+                    self._executor.submit(self._route, job)
+                    return
+            except RescueError as clearer:
+                outcome = clearer
+            except Exception:
+                logger.exception("Handling a refusal for %s failed", job.requester.user_id)
         except RescueError as error:
             outcome = error
         except Exception:
-            logger.exception("PIN request for %s failed unexpectedly", requester.user_id)
+            logger.exception("PIN request for %s failed unexpectedly", job.requester.user_id)
             outcome = RescueError("unexpected failure")
-        audit_id = self._record(
-            requester,
-            request,
-            credential=credential,
-            outcome=outcome,
-            requested_at=requested_at,
-            started=started,
-        )
-        try:
-            on_done(outcome, audit_id)
-        except Exception:
-            logger.exception("Delivering the outcome to %s failed", requester.user_id)
+        # Recording and delivering happen off the lane, so the next request's turn is not late.
+        self._executor.submit(self._finish, job, outcome)
 
-    def _record(
-        self,
-        requester: Requester,
-        request: PinRequest,
-        *,
-        credential: Credential | None,
-        outcome: Outcome,
-        requested_at: datetime,
-        started: float,
-    ) -> int | None:
-        if self._audit is None or credential is None:
+    def _finish(self, job: _Job, outcome: Outcome) -> None:
+        logs.request_id.set(job.request_id)
+        try:
+            audit_id = self._record(job, outcome)
+            try:
+                job.on_done(outcome, audit_id)
+            except Exception:
+                logger.exception("Delivering the outcome to %s failed", job.requester.user_id)
+        finally:
+            job.future.set_result(None)
+
+    def _record(self, job: _Job, outcome: Outcome) -> int | None:
+        if self._audit is None or job.credential is None:
             return None
         # Imported here: the store's pacer builds on this module.
         from bot.store import AuditEntry  # noqa: PLC0415
 
+        request = job.request
         entry = AuditEntry(
-            team_id=requester.team_id,
-            user_id=requester.user_id,
-            requested_at=requested_at,
+            team_id=job.requester.team_id,
+            user_id=job.requester.user_id,
+            requested_at=job.requested_at,
             name=request.name,
             custom1=request.custom1,
             custom2=request.custom2,
@@ -306,16 +410,16 @@ class PinService:
             custom5=request.custom5,
             tracking=request.tracking,
             no_tech_console=request.no_tech_console,
-            code_source=credential.source.value,
+            code_source=job.credential.source.value,
             result=outcome_label(outcome),
-            latency_ms=round((self._clock() - started) * 1000),
+            latency_ms=round((self._clock() - job.started) * 1000),
             pin=outcome.code if isinstance(outcome, Pin) else None,
         )
         try:
             return self._audit.record_request(entry)
         except Exception:
             # The technician still gets their answer; the admin sees why the row is missing.
-            logger.exception("Could not record the PIN request of user=%s", requester.user_id)
+            logger.exception("Could not record the PIN request of user=%s", job.requester.user_id)
             return None
 
     def _log(self, requester: Requester, result: str, started: float, attempts: int) -> None:

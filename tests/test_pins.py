@@ -225,3 +225,109 @@ def test_a_time_from_before_a_reboot_is_ignored(tmp_path: Path, clock: Clock) ->
     (tmp_path / "lenspin-pace-k").write_text(repr(clock.now + 10 * 3600))
     FilePacer(tmp_path, clock=clock, sleep=clock.sleep).wait_turn("k")
     assert clock.sleeps == []
+
+
+class Recorder:
+    """A thread-safe PinSource that answers at once and notes who called, in order."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: list[tuple[str, str]] = []
+
+    def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
+        with self.lock:
+            self.calls.append((auth_code, request.name))
+        return Pin("123456")
+
+
+class OwnCodeFor:
+    """Users named in own have their own code; everyone else shares code-1."""
+
+    def __init__(self, *own: str) -> None:
+        self.own = set(own)
+
+    def credential_for(self, team_id: str, user_id: str) -> Credential:
+        if user_id in self.own:
+            return Credential(f"own-{user_id}", CodeSource.LINKED)
+        return Credential("code-1", CodeSource.SHARED)
+
+    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+        return False
+
+
+def real_time_service(tmp_path: Path, source: PinSource, interval: float) -> PinService:
+    return PinService(
+        source,
+        credentials=OwnCodeFor("UOWN"),
+        pacer=lambda sleep: FilePacer(tmp_path, interval, sleep=sleep),
+        workers=8,
+    )
+
+
+def test_one_code_serves_its_requests_in_the_order_they_came(tmp_path: Path) -> None:
+    source = Recorder()
+    pins = real_time_service(tmp_path, source, 0.02)
+    futures = [
+        pins.submit(Requester("T1", f"U{i}"), PinRequest(name=f"n{i:02}"), lambda *_: None)
+        for i in range(30)
+    ]
+    for future in futures:
+        future.result(timeout=10)
+    pins.shutdown()
+    assert [name for _, name in source.calls] == [f"n{i:02}" for i in range(30)]
+
+
+def test_a_queue_on_the_shared_code_does_not_hold_up_a_technician_with_their_own(
+    tmp_path: Path,
+) -> None:
+    source = Recorder()
+    # More shared-code requests than PIN threads, each waiting its 0.1 s turn.
+    pins = real_time_service(tmp_path, source, 0.1)
+    shared = [
+        pins.submit(Requester("T1", f"U{i}"), PinRequest(name="shared"), lambda *_: None)
+        for i in range(20)
+    ]
+    own = pins.submit(Requester("T1", "UOWN"), PinRequest(name="own"), lambda *_: None)
+    own.result(timeout=10)
+    for future in shared:
+        future.result(timeout=10)
+    pins.shutdown()
+    order = [name for _, name in source.calls]
+    # Its code was free: it went out while the shared queue was still near its start.
+    assert order.index("own") <= 4, order
+    assert order.count("shared") == 20
+
+
+def test_shutdown_answers_every_queued_request_without_waiting_for_turns(
+    tmp_path: Path,
+) -> None:
+    source = Recorder()
+    pins = real_time_service(tmp_path, source, 60.0)
+    outcomes: list[object] = []
+    futures = [
+        pins.submit(
+            Requester("T1", f"U{i}"), PinRequest(name=f"n{i}"), lambda o, _: outcomes.append(o)
+        )
+        for i in range(5)
+    ]
+    futures[0].result(timeout=10)
+    started = time.monotonic()
+    pins.shutdown()
+    # The next turn is a minute away; stopping must not wait for it.
+    assert time.monotonic() - started < 30
+    assert all(future.done() for future in futures)
+    assert outcomes[0] == Pin("123456")
+    assert [type(o).__name__ for o in outcomes[1:]] == ["NotSent"] * 4
+    assert len(source.calls) == 1
+
+
+def test_the_first_retry_takes_the_next_turn_and_later_ones_back_off(
+    clock: Clock, service: Callable[[PinSource], PinService]
+) -> None:
+    source = Scripted(clock, rate_limited(3))
+    assert service(source).obtain(WHO, REQUEST, CODE) == Pin("123456")
+    times = [t for t, _ in source.calls]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps[0] == pytest.approx(RESCUE_INTERVAL)
+    assert gaps[1] == pytest.approx(max(RESCUE_INTERVAL, 1.0))
+    assert gaps[2] == pytest.approx(1.5)
