@@ -47,11 +47,15 @@ from bot.store import Keyring, Store, generate_key  # noqa: E402
 MAIN_AUTH_CODE = "benchmainauthcode" + "0" * 40
 ENCRYPTION_KEY = generate_key()
 BURST_AUTH_CODE = "benchburstauthcode" + "1" * 40
+# Technicians with their own Rescue accounts keep asking for PINs while the memory checkpoints
+# are filled: each code is paced on its own, so they add PIN traffic alongside the commands.
+FILL_CODES = tuple(f"benchfillauthcode{i:02d}" + "2" * 40 for i in range(8))
 RESCUE_DELAY = 0.3
 PIN_OPERATION = "requestLensPINCodeV2"
 # A generous ceiling for any one wait: the point is to report a stuck app, never to hang.
 WAIT_SECONDS = 15.0
-BURST_WAIT_SECONDS = 90.0
+# The burst's last PIN comes after about (N-1) turns; allow that plus this much.
+BURST_EXTRA_WAIT_SECONDS = 60.0
 # Submissions start this long after lenspin's pacing interval (bot.pins.RESCUE_INTERVAL).
 SPACING_MARGIN = 0.1
 LENSPIN, BARE, BURST = "lenspin", "bare", "burst"
@@ -68,9 +72,15 @@ class Plan:
     clients: int
     per_client: int
     rounds: int
+    # The paced phase: the same clients, each starting a command every 1/rate seconds, a load
+    # well below what two shared cores can take, so latency is measured, not queueing.
+    paced_rate_per_client: float
     submissions: int
+    # PIN requests in the burst, and how many technicians send them (each sends its share).
     burst: int
-    rss_checkpoints: tuple[int, int]
+    burst_users: int
+    # Requests per app at each memory checkpoint; PINs are part of the traffic in between.
+    rss_checkpoints: tuple[int, ...]
 
 
 FULL = Plan(
@@ -79,9 +89,11 @@ FULL = Plan(
     clients=20,
     per_client=15,
     rounds=3,
+    paced_rate_per_client=4.0,
     submissions=50,
-    burst=10,
-    rss_checkpoints=(500, 1500),
+    burst=200,
+    burst_users=50,
+    rss_checkpoints=(500, 1500, 3000),
 )
 QUICK = Plan(
     startups=1,
@@ -89,9 +101,11 @@ QUICK = Plan(
     clients=5,
     per_client=4,
     rounds=2,
+    paced_rate_per_client=4.0,
     submissions=3,
-    burst=3,
-    rss_checkpoints=(50, 150),
+    burst=12,
+    burst_users=4,
+    rss_checkpoints=(50, 150, 300),
 )
 
 
@@ -331,27 +345,90 @@ def alternate(i: int) -> tuple[str, str]:
     return (LENSPIN, BARE) if i % 2 == 0 else (BARE, LENSPIN)
 
 
-def fill_to(bench: Bench, target: int) -> None:
-    """Send unmeasured /lenspin commands until each app has had target requests."""
+def fill_to(bench: Bench, target: int, rescue: FakeRescue | None = None) -> int:
+    """Send unmeasured traffic until each app has had target requests; return lenspin's PINs.
+
+    With rescue given, one technician keeps asking lenspin for PINs alongside the commands,
+    so the memory checkpoints cover the whole PIN path, not just the form.
+    """
+    pins = 0
     for name in (LENSPIN, BARE):
         missing = target - bench.sent[name]
         if missing <= 0:
             continue
         clients = min(bench.pool_threads, missing)
-        shares = [missing // clients + (i < missing % clients) for i in range(clients)]
         tally = Tally()
+        done = threading.Event()
+        delivered: list[Delivery] = []
 
-        def work(
-            i: int, name: str = name, shares: list[int] = shares, tally: Tally = tally
-        ) -> None:
-            for _ in range(shares[i]):
+        def commands(_: int, name: str = name, tally: Tally = tally) -> None:
+            # Counted as sent, so the PIN thread's requests make up part of the target.
+            while bench.sent[name] < target:
                 record(tally, lambda: command_once(bench, name))
 
-        on_threads(bench, clients, work)
+        asker = None
+        if rescue is not None and name == LENSPIN:
+            asker = threading.Thread(target=ask_until, args=(bench, rescue, done, delivered, tally))
+            asker.start()
+        try:
+            on_threads(bench, clients, commands)
+        finally:
+            done.set()
+            if asker is not None:
+                asker.join()
         if tally.errors:
             raise BenchError(
                 f"{name}: {len(tally.errors)} failures while filling: {tally.errors[0]}"
             )
+        pins += sum(d.ok for d in delivered)
+    return pins
+
+
+def ask_until(
+    bench: Bench, rescue: FakeRescue, done: threading.Event, out: list[Delivery], tally: Tally
+) -> None:
+    """Connected technicians ask lenspin for PINs until done is set; failures go to tally."""
+
+    def ask(i: int) -> None:
+        user = fill_user(i)
+        while not done.is_set():
+            customer = f"Fill {bench.user()}"
+            try:
+                opened = open_modal(bench, LENSPIN, user, customer)
+                sent = submit(bench, LENSPIN, opened, user=user, customer=customer)
+                delivery = wait_delivered(bench, rescue, LENSPIN, sent, timeout=WAIT_SECONDS)
+            except (BenchError, OSError, AssertionError) as error:
+                tally.errors.append(str(error)[:300])
+                continue
+            out.append(delivery)
+            if not delivery.ok:
+                tally.errors.append(f"no PIN while filling: {delivery.text}")
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(FILL_CODES))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def fill_user(i: int) -> str:
+    """The Slack user whose connected account is FILL_CODES[i]."""
+    return f"U0BENCHFILL{i:02d}"
+
+
+def connect_fill_users(database_url: str, team_id: str) -> None:
+    """Link each fill user to their own code, as /lenspin connect would have."""
+    store = Store.from_url(database_url, Keyring.from_setting(ENCRYPTION_KEY))
+    for i, code in enumerate(FILL_CODES):
+        store.save_link(
+            team_id=team_id,
+            user_id=fill_user(i),
+            auth_code=code,
+            email=f"fill{i}@example.com",
+            organization="Bench",
+            source="token",
+        )
+    store.engine.dispose()
 
 
 def memory(app: ServedApp) -> dict[str, Any]:
@@ -406,16 +483,22 @@ def phase_sequential(plan: Plan, bench: Bench) -> dict[str, Tally]:
     return tallies
 
 
-def phase_concurrent(plan: Plan, bench: Bench) -> dict[str, Tally]:
-    """plan.clients closed-loop clients, in rounds that alternate between the apps."""
+def phase_concurrent(plan: Plan, bench: Bench, *, paced: bool = False) -> dict[str, Tally]:
+    """plan.clients clients, back to back or paced, in rounds that alternate between the apps."""
     tallies = {LENSPIN: Tally(), BARE: Tally()}
     per_round = plan.per_client // plan.rounds
+    period = 1 / plan.paced_rate_per_client if paced else 0.0
     for r in range(plan.rounds):
         for name in alternate(r):
             tally = tallies[name]
 
-            def work(_: int, name: str = name, tally: Tally = tally) -> None:
-                for _ in range(per_round):
+            def work(i: int, name: str = name, tally: Tally = tally) -> None:
+                # Paced clients start out of step, as technicians do, not all at once.
+                start = time.monotonic() + period * i / plan.clients
+                for k in range(per_round):
+                    wait = start + k * period - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
                     record(tally, lambda: command_once(bench, name))
 
             app_cpu, bench_cpu = bench.apps[name].cpu_seconds(), time.process_time()
@@ -445,22 +528,30 @@ class Delivery:
         return self.delivered - self.started
 
 
-def open_modal(bench: Bench, name: str, user: str) -> OpenedModal:
-    """Open the PIN modal for user, prefilled with a customer name unique to them."""
+@dataclass(frozen=True)
+class Submitted:
+    """A submission the app acknowledged, waiting for its PIN."""
+
+    user: str
+    customer: str
+    ack: float
+    started: float
+
+
+def open_modal(bench: Bench, name: str, user: str, customer: str) -> OpenedModal:
+    """Open the PIN modal for user, prefilled with a customer name unique in the run."""
     bench.count(name)
     return open_pin_modal(
         bench.slack,
         bench.apps[name].events_url,
         user_id=user,
-        text=f"Bench {user}",
+        text=customer,
         timeout=WAIT_SECONDS,
     )
 
 
-def submit_and_wait(
-    bench: Bench, rescue: FakeRescue, name: str, opened: OpenedModal, *, user: str, timeout: float
-) -> Delivery:
-    """Submit an opened modal as user and wait until a message reaches them."""
+def submit(bench: Bench, name: str, opened: OpenedModal, *, user: str, customer: str) -> Submitted:
+    """Submit an opened modal as user (opened for customer); raise unless the app closes it."""
     bench.count(name)
     started = time.monotonic()
     ack = submit_pin_modal(
@@ -468,12 +559,21 @@ def submit_and_wait(
     )
     if ack.status != 200 or ack.body:
         raise BenchError(f"{name}: view_submission answered {ack.status}: {ack.body[:200]}")
+    return Submitted(user, customer, ack.elapsed, started)
+
+
+def wait_delivered(
+    bench: Bench, rescue: FakeRescue, name: str, sent: Submitted, *, timeout: float
+) -> Delivery:
+    """Wait until the message for this submission's customer reaches its user."""
+    customer, user = sent.customer, sent.user
     try:
-        message = bench.slack.wait_for_message(user, timeout=timeout)
+        message = bench.slack.wait_for_message(
+            user, timeout=timeout, predicate=lambda m: customer in str(m.get("text"))
+        )
     except AssertionError as error:
         raise BenchError(f"{name}: {str(error)[:300]}") from None
     delivered = time.monotonic()
-    customer = f"Bench {user}"
     first_call = next(
         (
             c
@@ -487,8 +587,8 @@ def submit_and_wait(
     return Delivery(
         user=user,
         ok=not failed and re.search(r"\b\d{6}\b", text) is not None,
-        ack=ack.elapsed,
-        started=started,
+        ack=sent.ack,
+        started=sent.started,
         delivered=delivered,
         rescue_at=first_call.received_at if first_call else None,
         text=text[:160],
@@ -510,14 +610,14 @@ def phase_submissions(
     for _ in range(plan.submissions):
         user = bench.user()
         try:
-            opened = open_modal(bench, LENSPIN, user)
+            customer = f"Bench {user}"
+            opened = open_modal(bench, LENSPIN, user, customer)
             pause = previous + spacing - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
             previous = time.monotonic()
-            results.append(
-                submit_and_wait(bench, rescue, LENSPIN, opened, user=user, timeout=WAIT_SECONDS)
-            )
+            sent = submit(bench, LENSPIN, opened, user=user, customer=customer)
+            results.append(wait_delivered(bench, rescue, LENSPIN, sent, timeout=WAIT_SECONDS))
         except (BenchError, OSError, AssertionError) as error:
             errors.append(str(error)[:300])
     bench.slack.reset()
@@ -527,21 +627,40 @@ def phase_submissions(
 def phase_burst(
     plan: Plan, bench: Bench, rescue: FakeRescue
 ) -> tuple[list[Delivery], list[str], int]:
-    """plan.burst users submit at once; Rescue allows one PIN per second per auth code."""
+    """plan.burst_users technicians send plan.burst requests at once on the shared code."""
     rescue.reset()
     rescue.set_default(Delay(RESCUE_DELAY))
-    users = [bench.user() for _ in range(plan.burst)]
-    opened = [open_modal(bench, BURST, user) for user in users]
+    users = [bench.user() for _ in range(plan.burst_users)]
+    # Request k goes to user k % users: every technician has a few forms open at once.
+    opened = []
+    for k in range(plan.burst):
+        user, customer = users[k % len(users)], f"Burst {k:04d}"
+        opened.append((user, customer, open_modal(bench, BURST, user, customer)))
+    interval = float(getattr(bot_pins, "RESCUE_INTERVAL", 1.0))
+    timeout = plan.burst * interval + BURST_EXTRA_WAIT_SECONDS
 
-    def work(i: int) -> Delivery | str:
-        try:
-            return submit_and_wait(
-                bench, rescue, BURST, opened[i], user=users[i], timeout=BURST_WAIT_SECONDS
-            )
-        except (BenchError, OSError) as error:
-            return str(error)[:300]
+    def work(i: int) -> list[Delivery | str]:
+        mine = opened[i :: len(users)]
+        sent: list[Submitted | str] = []
+        # Submitted back to back, as fast as Slack forwards them, before any PIN comes.
+        for user, customer, modal in mine:
+            try:
+                sent.append(submit(bench, BURST, modal, user=user, customer=customer))
+            except (BenchError, OSError) as error:
+                sent.append(str(error)[:300])
+        outcomes: list[Delivery | str] = []
+        for item in sent:
+            if isinstance(item, str):
+                outcomes.append(item)
+                continue
+            try:
+                outcomes.append(wait_delivered(bench, rescue, BURST, item, timeout=timeout))
+            except BenchError as error:
+                outcomes.append(str(error)[:300])
+        return outcomes
 
-    outcomes, _ = on_threads(bench, plan.burst, work)
+    per_user, _ = on_threads(bench, len(users), work)
+    outcomes = [o for mine in per_user for o in mine]
     calls = sum(1 for c in rescue.calls if c.operation == PIN_OPERATION)
     results = [o for o in outcomes if isinstance(o, Delivery)]
     return results, [o for o in outcomes if isinstance(o, str)], calls
@@ -647,6 +766,11 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     for phase, label in (
         ("sequential", f"{plan['sequential']} sequential"),
         ("concurrent", f"{plan['clients']} clients x {plan['per_client']}"),
+        (
+            "paced",
+            f"{plan['clients']} clients x {plan['paced_rate_per_client']:g}/s "
+            f"x {plan['per_client']}",
+        ),
     ):
         lens, bare = report["acks"][phase][LENSPIN], report["acks"][phase][BARE]
         for key, what in (
@@ -741,11 +865,27 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 ratio(lens["max_worker_hwm_kib"], bare["max_worker_hwm_kib"]),
             )
         )
+    rows.append(
+        (
+            "  PINs delivered among lenspin's requests (besides the submissions above)",
+            str(mem["pins_while_filling"]),
+            "-",
+            "-",
+        )
+    )
     burst = report["burst"]
     rows += [
         (
-            f"burst: {burst['n']} PINs at once, last delivered after",
+            f"burst: {burst['n']} PINs from {plan['burst_users']} users, last delivered after",
             secs(burst["last_delivered_s"]),
+            "-",
+            "-",
+        ),
+        (
+            "  over the rate limit's lower bound (N-1) s",
+            f"{(burst['last_delivered_s'] / burst['lower_bound_s'] - 1) * 100:+.1f} %"
+            if burst["lower_bound_s"]
+            else "-",
             "-",
             "-",
         ),
@@ -790,7 +930,9 @@ def progress(started: float, text: str) -> None:
     print(f"[{time.monotonic() - started:6.1f} s] {text}", file=sys.stderr, flush=True)
 
 
-def measure_acks(plan: Plan, bench: Bench, report: dict[str, Any], t0: float) -> None:
+def measure_acks(
+    plan: Plan, bench: Bench, rescue: FakeRescue, report: dict[str, Any], t0: float
+) -> None:
     """Warm-up, sequential and concurrent /lenspin, and the first memory checkpoint."""
     apps = bench.apps
     memory_points: dict[str, Any] = {"after_start": {n: memory(apps[n]) for n in (LENSPIN, BARE)}}
@@ -805,19 +947,27 @@ def measure_acks(plan: Plan, bench: Bench, report: dict[str, Any], t0: float) ->
     progress(t0, f"acks: {plan.sequential} sequential per app")
     sequential = phase_sequential(plan, bench)
     first = plan.rss_checkpoints[0]
-    progress(t0, f"memory: topping both apps up to {first} requests")
-    fill_to(bench, first)
+    progress(t0, f"memory: topping both apps up to {first} requests, PINs included")
+    memory_points["pins_while_filling"] = fill_to(bench, first, rescue)
     memory_points[f"after_{first}"] = {n: memory(apps[n]) for n in (LENSPIN, BARE)}
 
     progress(t0, f"acks: {plan.clients} clients x {plan.per_client} per app")
     concurrent = phase_concurrent(plan, bench)
+    rate = plan.clients * plan.paced_rate_per_client
+    progress(t0, f"acks: {plan.clients} clients x {plan.per_client}, paced at {rate:g}/s per app")
+    paced = phase_concurrent(plan, bench, paced=True)
     report["acks"] = {
         phase: {n: summarize_commands(t) for n, t in tallies.items()}
-        for phase, tallies in (("sequential", sequential), ("concurrent", concurrent))
+        for phase, tallies in (
+            ("sequential", sequential),
+            ("concurrent", concurrent),
+            ("paced", paced),
+        )
     }
     report["samples"].update(
         sequential={n: [asdict(s) for s in t.samples] for n, t in sequential.items()},
         concurrent={n: [asdict(s) for s in t.samples] for n, t in concurrent.items()},
+        paced={n: [asdict(s) for s in t.samples] for n, t in paced.items()},
     )
 
 
@@ -836,19 +986,21 @@ def measure_pins(
     deliveries, errors = phase_submissions(plan, bench, rescue)
     report["submissions"] = summarize_submissions(deliveries, errors)
 
-    first, second = plan.rss_checkpoints
-    progress(t0, f"memory: topping both apps up to {second} requests")
-    fill_to(bench, second)
     memory_points = report["memory"]
-    memory_points[f"after_{second}"] = {n: memory(bench.apps[n]) for n in (LENSPIN, BARE)}
+    for checkpoint in plan.rss_checkpoints[1:]:
+        progress(t0, f"memory: topping both apps up to {checkpoint} requests, PINs included")
+        memory_points["pins_while_filling"] += fill_to(bench, checkpoint, rescue)
+        memory_points[f"after_{checkpoint}"] = {n: memory(bench.apps[n]) for n in (LENSPIN, BARE)}
     memory_points["labels"] = {
         "after_start": "after start-up",
-        f"after_{first}": f"after {first} requests",
-        f"after_{second}": f"after {second} requests",
+        **{f"after_{n}": f"after {n} requests" for n in plan.rss_checkpoints},
     }
     memory_points["requests_sent"] = {n: bench.sent[n] for n in (LENSPIN, BARE)}
 
-    progress(t0, f"burst: {plan.burst} PINs at once, Rescue allowing 1 PIN/s")
+    progress(
+        t0,
+        f"burst: {plan.burst} PINs from {plan.burst_users} users at once, Rescue allowing 1 PIN/s",
+    )
     # An instance of its own, pointed at a Rescue that enforces the rate limit.
     bench.apps[BURST] = ServedApp(burst_env, name=BURST, target=LENSPIN_TARGET).start()
     burst, burst_errors, calls = phase_burst(plan, bench, burst_rescue)
@@ -869,11 +1021,11 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
         "samples": {},
     }
     tcp_before = tcp_counters()
-    pool_threads = max(plan.clients, plan.burst)
+    pool_threads = max(plan.clients, plan.burst_users)
     apps: dict[str, ServedApp] = {}
     with (
         FakeSlack() as slack,
-        FakeRescue(auth_codes=(MAIN_AUTH_CODE,), rate_limit=None) as rescue,
+        FakeRescue(auth_codes=(MAIN_AUTH_CODE, *FILL_CODES), rate_limit=None) as rescue,
         FakeRescue(auth_codes=(BURST_AUTH_CODE,), rate_limit=1.0) as burst_rescue,
         ThreadPoolExecutor(pool_threads, thread_name_prefix="bench-client") as pool,
     ):
@@ -882,6 +1034,7 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
             BARE: app_env(slack, rescue, MAIN_AUTH_CODE, extra_env),
         }
         burst_env = app_env(slack, burst_rescue, BURST_AUTH_CODE, extra_env)
+        connect_fill_users(envs[LENSPIN]["DATABASE_URL"], slack.team_id)
         report["gunicorn"] = gunicorn_settings(extra_env)
         try:
             progress(t0, f"start-up: {plan.startups} starts per app, interleaved")
@@ -890,7 +1043,7 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
                 name: {"median_s": statistics.median(v), "runs_s": v} for name, v in times.items()
             }
             bench = Bench(slack, apps, pool, pool_threads)
-            measure_acks(plan, bench, report, t0)
+            measure_acks(plan, bench, rescue, report, t0)
             measure_pins(
                 plan,
                 bench,
