@@ -1,0 +1,94 @@
+"""Soak one lenspin worker with commands and PINs; print its memory every few thousand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# As in bench.py: run as a script, bench/ must not shadow the bench package.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+
+from bench.bench import (  # noqa: E402
+    FILL_CODES,
+    LENSPIN,
+    MAIN_AUTH_CODE,
+    Bench,
+    Delivery,
+    Tally,
+    app_env,
+    ask_until,
+    command_once,
+    connect_fill_users,
+    mib,
+    on_threads,
+    record,
+)
+from bench.launcher import LENSPIN_TARGET, ServedApp  # noqa: E402
+from bot.devtools.fake_rescue import FakeRescue  # noqa: E402
+from bot.devtools.fake_slack import FakeSlack  # noqa: E402
+
+CLIENTS = 8
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the soak and print one line per checkpoint."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=20_000, help="requests in all")
+    parser.add_argument("--every", type=int, default=2_000, help="requests between checkpoints")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="extra app environment"
+    )
+    args = parser.parse_args(argv)
+    extra = dict(item.partition("=")[::2] for item in args.env)
+    with (
+        FakeSlack() as slack,
+        FakeRescue(auth_codes=(MAIN_AUTH_CODE, *FILL_CODES), rate_limit=None) as rescue,
+        ThreadPoolExecutor(CLIENTS) as pool,
+    ):
+        env = app_env(slack, rescue, MAIN_AUTH_CODE, {"WEB_CONCURRENCY": "1", **extra})
+        connect_fill_users(env["DATABASE_URL"], slack.team_id)
+        app = ServedApp(env, name=LENSPIN, target=LENSPIN_TARGET).start()
+        bench = Bench(slack, {LENSPIN: app}, pool, CLIENTS)
+        print("requests  PINs  peak RSS   RSS now")
+        delivered: list[Delivery] = []
+        tally = Tally()
+        try:
+            for checkpoint in range(args.every, args.requests + 1, args.every):
+                done = threading.Event()
+                asker = threading.Thread(
+                    target=ask_until, args=(bench, rescue, done, delivered, tally)
+                )
+                asker.start()
+
+                def commands(_: int, target: int = checkpoint) -> None:
+                    while bench.sent[LENSPIN] < target:
+                        record(tally, lambda: command_once(bench, LENSPIN))
+
+                on_threads(bench, CLIENTS, commands)
+                done.set()
+                asker.join()
+                # The fake keeps every call; a soak must not measure its own growth instead.
+                slack.reset()
+                rescue.reset()
+                (worker,) = app.workers()
+                print(
+                    f"{bench.sent[LENSPIN]:8d}  {len(delivered):4d}  "
+                    f"{mib(worker.vm_hwm_kib):>9}  {mib(worker.vm_rss_kib):>8}",
+                    flush=True,
+                )
+        finally:
+            app.stop()
+    if tally.errors:
+        print(f"{len(tally.errors)} failures, the first: {tally.errors[0]}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
