@@ -348,11 +348,12 @@ def alternate(i: int) -> tuple[str, str]:
 def fill_to(bench: Bench, target: int, rescue: FakeRescue | None = None) -> int:
     """Send unmeasured traffic until each app has had target requests; return lenspin's PINs.
 
-    With rescue given, one technician keeps asking lenspin for PINs alongside the commands,
-    so the memory checkpoints cover the whole PIN path, not just the form.
+    With rescue given, connected technicians keep asking lenspin for PINs alongside the
+    commands, so the memory checkpoints cover the whole PIN path, not just the form. Apps not
+    served in this run (the soak serves lenspin alone) are skipped.
     """
     pins = 0
-    for name in (LENSPIN, BARE):
+    for name in (n for n in (LENSPIN, BARE) if n in bench.apps):
         missing = target - bench.sent[name]
         if missing <= 0:
             continue
