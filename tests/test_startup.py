@@ -112,3 +112,24 @@ def test_python_m_bot_serves_http_like_the_procfile_with_settings_from_dotenv() 
             opened = open_pin_modal(slack, web.events_url, user_id=TECHS[-2], text="Jane")
     assert opened.ack.status == 200
     assert "gunicorn" in web.output()
+
+
+def test_a_worker_leaves_the_migration_tooling_unloaded(
+    slack_server: FakeSlack, rescue_server: FakeRescue
+) -> None:
+    # alembic, mako and pygments are 11 MiB of every worker's memory, for `migrate` alone.
+    probe = (
+        "import sys; from bot.web import create_application; create_application(); "
+        "print(sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules))"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter and a fixed probe
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={"PATH": str(Path(sys.executable).parent), **app_env(slack_server, rescue_server)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

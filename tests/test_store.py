@@ -6,6 +6,7 @@ postgresql://postgres@127.0.0.1:5432/test; each test gets a schema of its own.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url, text
 
 from bot.pins import RESCUE_INTERVAL, Pacer
@@ -271,6 +273,20 @@ def test_check_schema_raises_when_the_version_row_is_missing(store: Store) -> No
         connection.execute(text(f"DELETE FROM {VERSION_TABLE}"))  # noqa: S608
     with pytest.raises(SchemaOutdated, match="python -m bot migrate"):
         store.check_schema()
+
+
+def test_the_schema_check_knows_the_revisions_alembic_knows() -> None:
+    scripts = ScriptDirectory.from_config(store_module._alembic_config())
+    head, known = store_module._revisions()
+    assert head == scripts.get_current_head()
+    assert known == {script.revision for script in scripts.walk_revisions()}
+
+
+def test_revisions_are_read_from_any_script_layout() -> None:
+    source = 'revision: str = "0003"\ndown_revision: tuple[str, ...] = ("0001", "0002")\n'
+    assert store_module._script_revision(ast.parse(source)) == ("0003", {"0001", "0002"})
+    assert store_module._script_revision(ast.parse('revision = "0001"\n')) == ("0001", set())
+    assert store_module._script_revision(ast.parse("import os\n")) is None
 
 
 def test_the_models_match_the_migrations(store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import sqlite3
 import time
@@ -9,11 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import CursorResult, Engine, column, delete, select, table, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
@@ -23,6 +21,9 @@ from bot.store.crypto import Keyring
 from bot.store.db import advisory_lock_id, immediate, make_engine, upsert
 from bot.store.models import VERSION_TABLE, AuditRow, LinkRow, require_aware
 from bot.store.pacer import DatabasePacer
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 LINK_SOURCES = ("password", "token", "sso")
@@ -142,6 +143,10 @@ class Store:
 
         def note(*, step: Any, **_: Any) -> None:
             applied.append(step.up_revision_id)
+
+        # Imported here: alembic, mako and pygments cost every worker 11 MiB and only
+        # `python -m bot migrate` (and tests) need them.
+        from alembic import command  # noqa: PLC0415
 
         config = _alembic_config()
         config.attributes["on_version_apply"] = note
@@ -375,6 +380,8 @@ class Store:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config  # noqa: PLC0415 (see migrate)
+
     config = Config()
     # ConfigParser would read a % in the checkout's path as interpolation.
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -384,11 +391,36 @@ def _alembic_config() -> Config:
 @functools.cache
 def _revisions() -> tuple[str, frozenset[str]]:
     """The head revision and every revision this code knows, read once per process."""
-    scripts = ScriptDirectory.from_config(_alembic_config())
-    head = scripts.get_current_head()
-    if head is None:  # pragma: no cover (the package ships 0001)
-        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
-    return head, frozenset(script.revision for script in scripts.walk_revisions())
+    # Read from the scripts' source, not through alembic, which workers do not import (see
+    # migrate); a test holds this to alembic's own answer.
+    down: dict[str, set[str]] = {}
+    for script in sorted((MIGRATIONS / "versions").glob("*.py")):
+        found = _script_revision(ast.parse(script.read_bytes(), str(script)))
+        if found is not None:
+            revision, parents = found
+            down[revision] = parents
+    heads = set(down) - set().union(*down.values())
+    if len(heads) != 1:  # pragma: no cover (the package ships one line of migrations)
+        raise RuntimeError(f"expected one head revision in {MIGRATIONS}, found {sorted(heads)}")
+    return heads.pop(), frozenset(down)
+
+
+def _script_revision(module: ast.Module) -> tuple[str, set[str]] | None:
+    """A migration script's revision and the revisions it follows; None for other files."""
+    values: dict[str, Any] = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and node.value is not None:
+                    values[target.id] = node.value
+    if "revision" not in values:
+        return None
+    revision = ast.literal_eval(values["revision"])
+    parents = ast.literal_eval(values.get("down_revision", ast.Constant(None)))
+    if parents is None:
+        return revision, set()
+    return revision, {parents} if isinstance(parents, str) else set(parents)
 
 
 def _is_missing_table(error: DBAPIError) -> bool:
