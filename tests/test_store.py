@@ -40,6 +40,7 @@ from bot.store import (
     normalize_url,
 )
 from bot.store import store as store_module
+from bot.store.db import POOL_SIZE, SQLITE_CACHE_KIB
 from bot.store.models import VERSION_TABLE, Base
 from bot.store.pacer import lock_id
 
@@ -170,7 +171,9 @@ def test_query_parameters_reach_postgresql(store: Store, database_url: str) -> N
     assert tables == 4  # the three tables and Alembic's version table
 
 
-def test_sqlite_engines_use_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+def test_sqlite_engines_use_wal_a_busy_timeout_foreign_keys_and_a_bounded_cache(
+    tmp_path: Path,
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
     try:
         with engine.connect() as connection:
@@ -178,6 +181,9 @@ def test_sqlite_engines_use_wal_a_busy_timeout_and_foreign_keys(tmp_path: Path) 
             assert pragma("PRAGMA journal_mode").scalar() == "wal"
             assert pragma("PRAGMA busy_timeout").scalar() == 5000
             assert pragma("PRAGMA foreign_keys").scalar() == 1
+            # Negative: KiB. Memory per worker is at most this times the connections kept.
+            assert pragma("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
+        assert engine.pool.size() == POOL_SIZE  # type: ignore[attr-defined]
     finally:
         engine.dispose()
 

@@ -36,6 +36,11 @@ def normalize_url(url: str) -> str:
 POOL_SIZE = 4
 POOL_OVERFLOW = 4
 
+# Each pooled SQLite connection keeps a page cache of its own that fills as the file grows
+# (SQLite's default is 2 MiB); the OS caches the file too, and every read here is a few rows
+# by key, so a small cache bounds each worker's memory at no measurable cost.
+SQLITE_CACHE_KIB = 512
+
 
 def make_engine(url: str) -> Engine:
     """An engine for url, safe for several processes and threads writing at once."""
@@ -50,6 +55,8 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         # The pool hands a connection to one thread at a time; gunicorn threads share the pool.
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
@@ -72,6 +79,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         # WAL: readers never block the writer and the writer never blocks readers. The mode
         # is kept in the file, so usually this only reads it.
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
