@@ -266,8 +266,17 @@ def tcp_counters() -> dict[str, int]:
 
 def fresh_database() -> str:
     """A new, migrated SQLite database in the temp dir (the default store, as on a laptop)."""
-    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='lenspin-bench-')) / 'lenspin.sqlite3'}"
-    Store.from_url(url, Keyring.from_setting(ENCRYPTION_KEY)).migrate()
+    directory = Path(tempfile.mkdtemp(prefix="lenspin-bench-"))
+    return migrated(f"sqlite:///{directory / 'lenspin.sqlite3'}")
+
+
+def migrated(url: str) -> str:
+    """url, once lenspin's schema is in that database."""
+    store = Store.from_url(url, Keyring.from_setting(ENCRYPTION_KEY))
+    try:
+        store.migrate()
+    finally:
+        store.engine.dispose()
     return url
 
 

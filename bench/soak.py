@@ -22,6 +22,7 @@ from bench.bench import (  # noqa: E402
     connect_fill_users,
     fill_to,
     mib,
+    migrated,
 )
 from bench.launcher import LENSPIN_TARGET, ServedApp  # noqa: E402
 from bot.devtools.fake_rescue import FakeRescue  # noqa: E402
@@ -36,10 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20_000, help="requests in all")
     parser.add_argument("--every", type=int, default=2_000, help="requests between checkpoints")
     parser.add_argument(
+        "--database-url",
+        help="an empty database (e.g. PostgreSQL) to migrate and use instead of a new SQLite file",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="extra app environment"
     )
     args = parser.parse_args(argv)
     extra = dict(item.partition("=")[::2] for item in args.env)
+    if args.database_url:
+        extra["DATABASE_URL"] = migrated(args.database_url)
     with (
         FakeSlack() as slack,
         FakeRescue(auth_codes=(MAIN_AUTH_CODE, *FILL_CODES), rate_limit=None) as rescue,
@@ -51,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench = Bench(slack, {LENSPIN: app}, pool, CLIENTS)
         print("requests  PINs  peak RSS   RSS now")
         pins = 0
+        peaks: list[int] = []
         try:
             for checkpoint in range(args.every, args.requests + 1, args.every):
                 pins += fill_to(bench, checkpoint, rescue)
@@ -58,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 slack.reset()
                 rescue.reset()
                 (worker,) = app.workers()
+                peaks.append(worker.vm_hwm_kib)
                 print(
                     f"{bench.sent[LENSPIN]:8d}  {pins:4d}  "
                     f"{mib(worker.vm_hwm_kib):>9}  {mib(worker.vm_rss_kib):>8}",
@@ -65,6 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
         finally:
             app.stop()
+    if len(peaks) >= 2:
+        half = len(peaks) // 2
+        print(
+            f"peak RSS over the last {len(peaks) - half} checkpoints "
+            f"({(len(peaks) - half) * args.every:,} requests): "
+            f"{(peaks[-1] - peaks[half - 1]) / 1024:+.1f} MiB"
+        )
     return 0
 
 
