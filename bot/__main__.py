@@ -142,13 +142,14 @@ def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
     from slack_sdk.errors import SlackApiError  # noqa: PLC0415
 
-    from bot.app import create_app, rescue_client  # noqa: PLC0415
+    from bot.app import create_app, freeze_startup_heap, rescue_client  # noqa: PLC0415
 
     configure_logging(settings.log_level, settings.log_format)
     store = _store(settings)
     if store is None:
         return 2
     lenspin = create_app(settings, rescue=rescue_client(settings), store=store)
+    freeze_startup_heap()
     print("lenspin is connecting to Slack in Socket Mode; press Ctrl-C to stop.", file=sys.stderr)
     try:
         SocketModeHandler(lenspin.bolt, settings.slack_app_token).start()

@@ -8,7 +8,7 @@ from typing import Any
 from dotenv import find_dotenv, load_dotenv
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import Lenspin, create_app, open_store, rescue_client
+from bot.app import Lenspin, create_app, freeze_startup_heap, open_store, rescue_client
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging
 
@@ -53,4 +53,6 @@ def create_application() -> WSGIApplication:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     store = open_store(settings)
-    return WSGIApplication(create_app(settings, rescue=rescue_client(settings), store=store))
+    application = WSGIApplication(create_app(settings, rescue=rescue_client(settings), store=store))
+    freeze_startup_heap()
+    return application
