@@ -118,7 +118,7 @@ def test_python_m_bot_serves_http_like_the_procfile_with_settings_from_dotenv() 
 
 @pytest.fixture(scope="module")
 def built_worker(slack_server: FakeSlack, rescue_server: FakeRescue) -> dict[str, Any]:
-    """What a process that built the app as a gunicorn worker does holds in memory."""
+    """What a process holds once it has built the app the way a gunicorn worker does."""
     probe = (
         "import gc, json, sys; from bot.web import create_application; create_application(); "
         "print(json.dumps({'modules': sorted(m for m in ('alembic', 'mako', 'pygments') "
