@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import texts
 from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import FakeSlack
+from bot.devtools.fake_slack import AppResponse, FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import WebProcess
 from bot.rescue.models import FIELD_LIMITS, SMS_LANGUAGES, PinRequest
@@ -215,6 +215,21 @@ def test_read_pin_form_refuses_lone_surrogates(key: str, text: str) -> None:
 # the end of the list: the `tech` fixture counts up from 0 and test_startup takes the last
 # two. Cycling only matters while hypothesis shrinks a failure.
 _techs = itertools.cycle(TECHS[300:390])
+
+
+def submit_fresh(
+    web: WebProcess, slack: FakeSlack, rescue: FakeRescue, fields: dict[str, str]
+) -> tuple[str, AppResponse]:
+    """Open the form as the next technician and submit fields; return who and the ack."""
+    # Hypothesis runs every example inside one use of the fixtures: start each afresh.
+    slack.reset()
+    rescue.reset()
+    tech = next(_techs)
+    opened = open_pin_modal(slack, web.events_url, user_id=tech)
+    values = {ids.field_block(key): text for key, text in fields.items()}
+    return tech, submit_pin_modal(slack, web.events_url, opened, user_id=tech, values=values)
+
+
 _E2E = settings(
     max_examples=8,
     deadline=None,
@@ -227,13 +242,7 @@ _E2E = settings(
 def test_any_valid_text_reaches_rescue_byte_exact(
     web: WebProcess, slack: FakeSlack, rescue: FakeRescue, fields: dict[str, str]
 ) -> None:
-    # Hypothesis runs every example inside one use of the fixtures: start each afresh.
-    slack.reset()
-    rescue.reset()
-    tech = next(_techs)
-    opened = open_pin_modal(slack, web.events_url, user_id=tech)
-    values = {ids.field_block(key): text for key, text in fields.items()}
-    ack = submit_pin_modal(slack, web.events_url, opened, user_id=tech, values=values)
+    tech, ack = submit_fresh(web, slack, rescue, fields)
     assert ack.status == 200
     assert ack.body == ""
     (call,) = rescue.wait_for_calls(1)
@@ -248,12 +257,7 @@ def test_any_valid_text_reaches_rescue_byte_exact(
 def test_any_invalid_text_gets_inline_errors_and_reaches_nothing(
     web: WebProcess, slack: FakeSlack, rescue: FakeRescue, fields: dict[str, str]
 ) -> None:
-    slack.reset()
-    rescue.reset()
-    tech = next(_techs)
-    opened = open_pin_modal(slack, web.events_url, user_id=tech)
-    values = {ids.field_block(key): text for key, text in fields.items()}
-    ack = submit_pin_modal(slack, web.events_url, opened, user_id=tech, values=values)
+    tech, ack = submit_fresh(web, slack, rescue, fields)
     assert ack.status == 200
     body = ack.json()
     assert body["response_action"] == "errors"
