@@ -30,6 +30,11 @@ def clicked(body: dict[str, Any]) -> PinButtons | None:
     return PinButtons.from_value(action.get("value") if isinstance(action, dict) else None)
 
 
+def channel_of(body: dict[str, Any]) -> str:
+    """The conversation the clicked message is in ("" if Slack did not say)."""
+    return str(dig(body, "channel", "id") or dig(body, "container", "channel_id") or "")
+
+
 class PinActions:
     """Handles 'Share instructions here' and 'New PIN for the same customer'."""
 
@@ -40,7 +45,7 @@ class PinActions:
         """Post only the customer's steps in the conversation, then say so privately."""
         ack()
         buttons = clicked(body)
-        channel_id = str(dig(body, "channel", "id") or dig(body, "container", "channel_id") or "")
+        channel_id = channel_of(body)
         if buttons is None or not channel_id:
             return
         self._deps.background(lambda: self._share(buttons, channel_id, respond))
@@ -89,7 +94,7 @@ class PinActions:
         values |= {"sms_number": buttons.sms_number, "sms_language": buttons.sms_language}
         destination = Destination(
             user_id,
-            str(dig(body, "channel", "id") or dig(body, "container", "channel_id") or ""),
+            channel_of(body),
             str(body.get("response_url") or ""),
         )
         view = views.pin_modal_for(
