@@ -35,11 +35,11 @@ from bench.launcher import (  # noqa: E402
     ServedApp,
     Worker,
 )
-from bot import pins as bot_pins  # noqa: E402
 from bot import texts  # noqa: E402
 from bot.devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
 from bot.devtools.fake_slack import FakeSlack  # noqa: E402
 from bot.devtools.scenario import OpenedModal, open_pin_modal, submit_pin_modal  # noqa: E402
+from bot.rescue.models import RESCUE_INTERVAL  # noqa: E402
 from bot.store import Keyring, Store, generate_key  # noqa: E402
 
 # Fixed, bench-only codes: lenspin paces per auth code across processes (a file under the
@@ -56,7 +56,7 @@ PIN_OPERATION = "requestLensPINCodeV2"
 WAIT_SECONDS = 15.0
 # The burst's last PIN comes after about (N-1) turns; allow that plus this much.
 BURST_EXTRA_WAIT_SECONDS = 60.0
-# Submissions start this long after lenspin's pacing interval (bot.pins.RESCUE_INTERVAL).
+# Submissions start this long after lenspin's pacing interval (bot.rescue.models.RESCUE_INTERVAL).
 SPACING_MARGIN = 0.1
 LENSPIN, BARE, BURST = "lenspin", "bare", "burst"
 
@@ -613,7 +613,7 @@ def phase_submissions(
     rescue.set_default(Delay(RESCUE_DELAY))
     # lenspin paces PINs per auth code itself; spacing submissions beyond its interval keeps
     # that deliberate wait out of the overhead figure (the burst measures pacing).
-    spacing = float(getattr(bot_pins, "RESCUE_INTERVAL", 1.0)) + SPACING_MARGIN
+    spacing = RESCUE_INTERVAL + SPACING_MARGIN
     results: list[Delivery] = []
     errors: list[str] = []
     previous = -spacing
@@ -646,7 +646,7 @@ def phase_burst(
     for k in range(plan.burst):
         user, customer = users[k % len(users)], f"Burst {k:04d}"
         opened.append((user, customer, open_modal(bench, BURST, user, customer)))
-    interval = float(getattr(bot_pins, "RESCUE_INTERVAL", 1.0))
+    interval = RESCUE_INTERVAL
     timeout = plan.burst * interval + BURST_EXTRA_WAIT_SECONDS
 
     def work(i: int) -> list[Delivery | str]:
@@ -719,7 +719,7 @@ def summarize_submissions(results: list[Delivery], errors: list[str]) -> dict[st
         "n": len(results) + len(errors),
         "pins_ok": sum(d.ok for d in results),
         "errors": errors[:5],
-        "spacing_s": float(getattr(bot_pins, "RESCUE_INTERVAL", 1.0)) + SPACING_MARGIN,
+        "spacing_s": RESCUE_INTERVAL + SPACING_MARGIN,
         "rescue_delay_s": RESCUE_DELAY,
         "ack_p50_s": pct(acks, 50),
         "ack_p99_s": pct(acks, 99),
@@ -740,7 +740,7 @@ def summarize_burst(results: list[Delivery], errors: list[str], calls: int) -> d
     first = min((d.started for d in results), default=0.0)
     offsets = sorted(d.delivered - first for d in results) or [float("nan")]
     successes = sum(d.ok for d in results)
-    interval = float(getattr(bot_pins, "RESCUE_INTERVAL", 1.0))
+    interval = RESCUE_INTERVAL
     return {
         "n": n,
         "last_delivered_s": offsets[-1],

@@ -41,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (a return per c
     )
     audit = commands.add_parser("audit", help="export the audit trail")
     audit.add_argument("--since", required=True, help="first day to export, e.g. 2026-01-01")
-    audit.add_argument("--format", choices=("csv",), default="csv")
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True), override=False)
     if args.command == "demo":

@@ -6,14 +6,12 @@ import enum
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from bot.pins import CodeSource, Credential, NotSent
+from bot.domain import CodeSource, Credential, Link, LinkSource
+from bot.pins import NotSent
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, ResultCode
-
-if TYPE_CHECKING:
-    from bot.store import Link
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +66,7 @@ class LinkStore(Protocol):
         auth_code: str,
         email: str,
         organization: str,
-        source: str,
+        source: LinkSource,
     ) -> Link:
         """Insert or replace the user's link."""
         ...
@@ -133,7 +131,7 @@ class Accounts:
     def credential_for(self, team_id: str, user_id: str) -> Credential:
         """The technician's own code, else an SSO code, else the shared one if allowed."""
         link = self._links.get_link(team_id, user_id)
-        if link is not None and link.source != CodeSource.SSO.value:
+        if link is not None and link.source is not LinkSource.SSO:
             # Never fall back to another code: the session would land in another queue.
             if link.stale:
                 raise LinkStale("the linked code was refused before")
@@ -174,11 +172,11 @@ class Accounts:
     ) -> Account:
         """Ask Rescue for the user's code with their password (used once), check it, keep it."""
         code = self._rescue.request_auth_code(email=email, password=password)
-        return self._keep(team_id, user_id, code, source="password")
+        return self._keep(team_id, user_id, code, source=LinkSource.PASSWORD)
 
     def connect_with_code(self, team_id: str, user_id: str, code: str) -> Account:
         """Check a pasted auth code with Rescue and keep it."""
-        return self._keep(team_id, user_id, code.strip(), source="token")
+        return self._keep(team_id, user_id, code.strip(), source=LinkSource.TOKEN)
 
     def disconnect(self, team_id: str, user_id: str) -> bool:
         """Forget the user's connected account."""
@@ -187,7 +185,7 @@ class Accounts:
     def status(self, team_id: str, user_id: str) -> Status:
         """What the user's PINs use, asking Rescue about a connected account."""
         link = self._links.get_link(team_id, user_id)
-        if link is not None and link.source != CodeSource.SSO.value:
+        if link is not None and link.source is not LinkSource.SSO:
             return self._linked_status(link)
         if self._sso is not None:
             return Status(StatusKind.SSO, link)
@@ -210,7 +208,7 @@ class Accounts:
             return Status(StatusKind.LINKED, link)
         return Status(StatusKind.LINKED, link, account)
 
-    def _keep(self, team_id: str, user_id: str, code: str, *, source: str) -> Account:
+    def _keep(self, team_id: str, user_id: str, code: str, *, source: LinkSource) -> Account:
         account = self._rescue.get_account(code)
         self._links.save_link(
             team_id=team_id,
@@ -243,6 +241,6 @@ class Accounts:
             auth_code=code,
             email=sso_id,
             organization="",
-            source=CodeSource.SSO.value,
+            source=LinkSource.SSO,
         )
         return Credential(code, CodeSource.SSO)

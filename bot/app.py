@@ -21,13 +21,16 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.accounts import Accounts, AccountSource, Sso
-from bot.audit import AuditPurger
+from bot.accounts import Accounts, AccountSource, LinkStore, Sso
+from bot.audit import AuditPurger, Purgeable
 from bot.config import Settings
-from bot.pins import PinService, PinSource
-from bot.slack import SlackDeps, register
-from bot.slack.delivery import Delivery
-from bot.slack.users import Lookups, profile_email
+from bot.domain import AuditRecord
+from bot.pins import AuditLog, Pacer, PinService, PinSource
+from bot.rescue.models import RESCUE_INTERVAL
+from bot.slack.deps import SlackDeps
+from bot.slack.io.delivery import Delivery
+from bot.slack.io.users import Lookups, profile_email
+from bot.slack.listeners import register
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -46,6 +49,22 @@ LOOKUP_TIMEOUT = 1
 
 class RescueApi(PinSource, AccountSource, Protocol):
     """Every Rescue operation the bot uses (bot.rescue.client.RescueClient, or a stand-in)."""
+
+
+class StoreApi(LinkStore, AuditLog, Purgeable, Protocol):
+    """Everything the bot keeps (bot.store.Store, or an in-memory double in tests)."""
+
+    def recent_requests(self, team_id: str, user_id: str, limit: int = 10) -> list[AuditRecord]:
+        """The user's latest requests, newest first."""
+        ...
+
+    def get_request(self, request_id: int, team_id: str, user_id: str) -> AuditRecord | None:
+        """One of the user's own requests by id, or None."""
+        ...
+
+    def pacer(self, *, interval: float, sleep: Callable[[float], None]) -> Pacer:
+        """A pacer shared by every process using this store."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ def create_app(
     settings: Settings,
     *,
     rescue: RescueApi,
-    store: Store,
+    store: StoreApi,
     pin_workers: int = 8,
 ) -> Lenspin:
     """Build the bot for these settings, with Rescue and the store handed in."""
@@ -116,7 +135,7 @@ def create_app(
         credentials=accounts,
         audit=store,
         # Paced through the database, so every process and machine sharing it keeps one pace.
-        pacer=lambda sleep: store.pacer(sleep=sleep),
+        pacer=lambda sleep: store.pacer(interval=RESCUE_INTERVAL, sleep=sleep),
         workers=pin_workers,
     )
     background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lenspin-bg")

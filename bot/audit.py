@@ -7,22 +7,22 @@ import logging
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, TextIO
+from typing import Protocol, TextIO
 
-if TYPE_CHECKING:
-    from bot.store import AuditRecord, Store
+from bot.domain import AuditRecord
+from bot.fields import PIN_FIELDS
 
 logger = logging.getLogger(__name__)
 
 PURGE_EVERY = 6 * 3600.0
 
 # One row per request; never a code, a password or a PIN.
+_EXPORTED = tuple(f.key for f in PIN_FIELDS if f.exported)
 CSV_COLUMNS = (
     "requested_at",
     "team_id",
     "user_id",
-    "name",
-    "tracking",
+    *_EXPORTED,
     "code_source",
     "result",
     "latency_ms",
@@ -40,9 +40,8 @@ def write_csv(records: Iterable[AuditRecord], out: TextIO) -> int:
                 record.requested_at.astimezone(UTC).isoformat(),
                 record.team_id,
                 record.user_id,
-                _cell(record.name),
-                _cell(record.tracking),
-                record.code_source,
+                *(_cell(record.fields.get(key, "")) for key in _EXPORTED),
+                record.code_source.value,
                 record.result,
                 "" if record.latency_ms is None else record.latency_ms,
             ]
@@ -57,10 +56,18 @@ def _cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+class Purgeable(Protocol):
+    """Where old audit rows can be deleted (bot.store.Store)."""
+
+    def purge_audit(self, older_than: datetime) -> int:
+        """Delete requests made before older_than; return how many were deleted."""
+        ...
+
+
 class AuditPurger:
     """Deletes audit rows past their retention at start-up and then every few hours."""
 
-    def __init__(self, store: Store, *, days: int, every: float = PURGE_EVERY) -> None:
+    def __init__(self, store: Purgeable, *, days: int, every: float = PURGE_EVERY) -> None:
         self._store = store
         self._days = days
         self._every = every

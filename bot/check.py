@@ -83,12 +83,11 @@ def run_checks(
 ) -> bool:
     """Run every check, print one line each and a summary to out; True if all passed."""
     checks: list[Callable[[], CheckResult]] = [
-        lambda: check_settings(settings),
         lambda: check_slack_token(slack or slack_client(settings)),
-        lambda: check_signing_secret(settings),
         lambda: check_rescue(settings, rescue),
         lambda: check_database(settings, store),
     ]
+    print(describe(settings), file=out, flush=True)
     failed = 0
     for check in checks:
         result = check()
@@ -114,10 +113,14 @@ def slack_client(settings: Settings) -> WebClient:
     )
 
 
-def check_settings(settings: Settings) -> CheckResult:
-    """The settings were read and validated before this runs; say in which mode they put lenspin."""
-    mode = "Socket Mode" if settings.socket_mode else "HTTP mode"
-    return CheckResult(ok=True, text=f"Settings are complete and valid ({mode})")
+def describe(settings: Settings) -> str:
+    """The line before the checks: the settings are valid (or this would not run) and the mode."""
+    if settings.socket_mode:
+        return "Settings are complete and valid (Socket Mode: no signing secret needed)"
+    return (
+        "Settings are complete and valid (HTTP mode; Slack's first request will confirm "
+        "SLACK_SIGNING_SECRET)"
+    )
 
 
 def check_slack_token(client: WebClient) -> CheckResult:
@@ -139,7 +142,7 @@ def check_slack_token(client: WebClient) -> CheckResult:
             code, "check SLACK_BOT_TOKEN and that the app is installed in the workspace"
         )
         return CheckResult(ok=False, text=f"{advice} (Slack answered auth.test with {code})")
-    except (OSError, SlackClientError) as error:
+    except (SlackClientError, OSError) as error:
         return CheckResult(
             ok=False,
             text=f"Cannot reach Slack at SLACK_API_URL ({where}): check this machine's network "
@@ -147,17 +150,6 @@ def check_slack_token(client: WebClient) -> CheckResult:
         )
     team, user = answer.get("team") or answer.get("team_id"), answer.get("user")
     return CheckResult(ok=True, text=f"Slack bot token works (workspace {team}, bot {user})")
-
-
-def check_signing_secret(settings: Settings) -> CheckResult:
-    """Say whether the signing secret is there; only a request from Slack can prove it right."""
-    if settings.socket_mode:
-        return CheckResult(
-            ok=True, text="Signing secret not needed: Socket Mode (SLACK_APP_TOKEN) is on"
-        )
-    return CheckResult(
-        ok=True, text="SLACK_SIGNING_SECRET is set; Slack's first request will confirm it"
-    )
 
 
 def check_rescue(settings: Settings, rescue: AccountLookup | None = None) -> CheckResult:

@@ -3,66 +3,26 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
 
-from bot.rescue.models import FIELD_LIMITS, SMS_LANGUAGES
+from dotenv import find_dotenv, load_dotenv
+
+from bot.env import ALL_USERS, EnvReader
+from bot.fields import CUSTOM_KEYS, PIN_FIELDS, FieldSpec
+from bot.rescue.models import SMS_LANGUAGES
+from bot.texts import CUSTOMER_LANGUAGES
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RESCUE_API_URL = "https://secure.logmeinrescue.com/API/API.asmx"
 DEFAULT_PORT = 3000
+# gunicorn: two worker processes of eight threads each fit a small dyno (docs/PERFORMANCE.md).
+DEFAULT_WEB_CONCURRENCY = 2
+DEFAULT_GUNICORN_THREADS = 8
 # A file in the working directory: `python -m bot` works with nothing else installed.
 DEFAULT_DATABASE_URL = "sqlite:///lenspin.sqlite3"
 DEFAULT_RESCUE_TIMEOUT = 15.0
-# Slack gives up on a modal after 3 s, but the Rescue call runs after ack(): only the
-# technician's patience bounds it. Two minutes is far beyond any healthy answer.
-MAX_RESCUE_TIMEOUT = 120.0
 
-ALL_USERS = "*"
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One Rescue text field as the modal shows it: label, hint, limit, visibility."""
-
-    key: str
-    rescue_name: str
-    label: str
-    hint: str
-    max_length: int
-    required: bool = False
-    hidden: bool = False
-
-
-# The seven text fields in the order the modal shows them (Rescue's own order).
-_FIELD_DEFAULTS: tuple[tuple[str, str, str, str, str], ...] = (
-    (
-        "name",
-        "sCField0",
-        "NAME",
-        "Customer name",
-        "Shows as the session's name in your Rescue queue.",
-    ),
-    ("custom1", "sCField1", "CUSTOM1", "Custom field 1", ""),
-    ("custom2", "sCField2", "CUSTOM2", "Custom field 2", ""),
-    ("custom3", "sCField3", "CUSTOM3", "Custom field 3", ""),
-    ("custom4", "sCField4", "CUSTOM4", "Custom field 4", ""),
-    ("custom5", "sCField5", "CUSTOM5", "Custom field 5", ""),
-    (
-        "tracking",
-        "sTracking0",
-        "TRACKING",
-        "Tracking ID",
-        "For example your ticket number, to find the session in reports.",
-    ),
-)
-FIELD_KEYS: tuple[str, ...] = tuple(row[0] for row in _FIELD_DEFAULTS)
-HIDEABLE: tuple[str, ...] = (*FIELD_KEYS[1:], "no_tech_console", "sms")
-CUSTOMER_LANGUAGES = ("en", "de", "fr", "es")
 
 DEFAULT_NO_TECH_CONSOLE_LABEL = "Allow the session even if my Technician Console is not running"
 
@@ -97,6 +57,8 @@ class Settings:
     no_tech_console_label: str = DEFAULT_NO_TECH_CONSOLE_LABEL
     show_no_tech_console: bool = True
     port: int = DEFAULT_PORT
+    web_concurrency: int = DEFAULT_WEB_CONCURRENCY
+    gunicorn_threads: int = DEFAULT_GUNICORN_THREADS
     log_level: str = "INFO"
     log_format: str = "text"
     database_url: str = DEFAULT_DATABASE_URL
@@ -143,7 +105,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate the settings; raise ConfigError naming every problem."""
         env = os.environ if environ is None else environ
-        reader = _Reader(env)
+        reader = EnvReader(env)
 
         app_token = reader.text("SLACK_APP_TOKEN")
         bot_token = reader.required(
@@ -174,9 +136,7 @@ class Settings:
             )
 
         hidden = reader.hidden_fields()
-        fields = tuple(
-            replace(reader.field_spec(*row), hidden=row[0] in hidden) for row in _FIELD_DEFAULTS
-        )
+        fields = tuple(reader.field_spec(f, hidden=f.key in hidden) for f in PIN_FIELDS)
 
         settings = cls(
             slack_bot_token=bot_token,
@@ -194,6 +154,12 @@ class Settings:
             ),
             show_no_tech_console="no_tech_console" not in hidden,
             port=reader.port("PORT", DEFAULT_PORT),
+            web_concurrency=reader.whole_number(
+                "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1
+            ),
+            gunicorn_threads=reader.whole_number(
+                "GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS, minimum=1
+            ),
             database_url=reader.text("DATABASE_URL", DEFAULT_DATABASE_URL),
             encryption_key=encryption_key,
             linking=linking,
@@ -206,7 +172,7 @@ class Settings:
             sms_language=reader.choice("LENSPIN_SMS_LANGUAGE", SMS_LANGUAGES, "en"),
             show_sms="sms" not in hidden,
             message_link_field=reader.choice(
-                "LENSPIN_MESSAGE_LINK_FIELD", (*FIELD_KEYS[1:6], "none"), "custom1"
+                "LENSPIN_MESSAGE_LINK_FIELD", (*CUSTOM_KEYS, "none"), "custom1"
             ),
             log_level=reader.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
@@ -218,183 +184,15 @@ class Settings:
         return settings
 
 
-class _Reader:
-    """Reads variables and collects problems instead of stopping at the first."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.problems: list[str] = []
-
-    def problem(self, text: str) -> None:
-        self.problems.append(text)
-
-    def text(self, name: str, default: str = "") -> str:
-        return self.env.get(name, "").strip() or default
-
-    def required(self, name: str, what: str) -> str:
-        value = self.text(name)
-        if not value:
-            self.problem(f"{name}: missing; {what}")
-        return value
-
-    def url(self, name: str, default: str, *, trailing_slash: bool = False) -> str:
-        value = self.text(name, default)
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.problem(f"{name}: {value!r} is not an http(s) URL")
-            return default
-        if trailing_slash and not value.endswith("/"):
-            value += "/"
-        return value
-
-    def choice(
-        self, name: str, options: tuple[str, ...], default: str, *, upper: bool = False
-    ) -> str:
-        value = self.text(name, default)
-        value = value.upper() if upper else value
-        if value not in options:
-            self.problem(f"{name}: {value!r} is not one of {', '.join(options)}")
-            return default
-        return value
-
-    def seconds(self, name: str, default: float) -> float:
-        raw = self.text(name)
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            value = -1.0
-        if not 0 < value <= MAX_RESCUE_TIMEOUT:
-            self.problem(f"{name}: {raw!r} must be a number of seconds above 0 and at most 120")
-            return default
-        return value
-
-    def port(self, name: str, default: int) -> int:
-        raw = self.text(name)
-        if not raw:
-            return default
-        if not raw.isdigit() or not 0 < int(raw) < 65536:
-            self.problem(f"{name}: {raw!r} is not a TCP port number")
-            return default
-        return int(raw)
-
-    def allowed_users(self, *, required: bool) -> frozenset[str]:
-        raw = self.text("LENSPIN_ALLOWED_USERS")
-        if not raw:
-            if required:
-                self.problem(
-                    "LENSPIN_ALLOWED_USERS: missing; who may get PINs with RESCUE_AUTH_CODE: "
-                    "Slack member IDs separated by commas (U0123ABCD,U0456EFGH), or * for "
-                    "everyone in the workspace"
-                )
-            return frozenset()
-        ids = frozenset(part.strip() for part in raw.split(",") if part.strip())
-        bad = sorted(i for i in ids if i != ALL_USERS and not _USER_ID.match(i))
-        if bad:
-            self.problem(
-                f"LENSPIN_ALLOWED_USERS: {', '.join(bad)} not Slack member IDs "
-                "(like U0123ABCD; find one under a profile's ⋮ menu, 'Copy member ID')"
-            )
-        return ids
-
-    def label(self, name: str, default: str, *, limit: int) -> str:
-        value = self.text(name, default)
-        if len(value) > limit:
-            self.problem(f"{name}: at most {limit} characters (has {len(value)})")
-            return default
-        return value
-
-    def field_spec(
-        self, key: str, rescue_name: str, suffix: str, label: str, hint: str
-    ) -> FieldSpec:
-        return FieldSpec(
-            key=key,
-            rescue_name=rescue_name,
-            # Slack cuts labels at 2000 characters; a label that long helps nobody.
-            label=self.label(f"LENSPIN_LABEL_{suffix}", label, limit=150),
-            hint=self.label(f"LENSPIN_HINT_{suffix}", hint, limit=2000),
-            max_length=FIELD_LIMITS[key],
-            required=key == "name",
+def load_settings() -> Settings:
+    """Read .env (platform variables win) and validate the settings for HTTP mode."""
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    settings = Settings.from_env()
+    if not settings.slack_signing_secret:
+        raise ConfigError(
+            ["SLACK_SIGNING_SECRET: missing; HTTP mode cannot verify Slack's requests without it"]
         )
-
-    def switch(self, name: str, *, default: bool) -> bool:
-        raw = self.text(name).lower()
-        if not raw:
-            return default
-        if raw in ("1", "on", "true", "yes"):
-            return True
-        if raw in ("0", "off", "false", "no"):
-            return False
-        self.problem(f"{name}: {raw!r} is not on or off")
-        return default
-
-    def whole_number(self, name: str, default: int, *, minimum: int) -> int:
-        raw = self.text(name)
-        if not raw:
-            return default
-        if not raw.isdigit() or int(raw) < minimum:
-            self.problem(f"{name}: {raw!r} must be a whole number of at least {minimum}")
-            return default
-        return int(raw)
-
-    def encryption_key(self) -> str:
-        from bot.store.crypto import Keyring  # noqa: PLC0415 (cryptography, only when set)
-
-        raw = self.text("LENSPIN_ENCRYPTION_KEY")
-        if not raw:
-            self.problem(
-                "LENSPIN_ENCRYPTION_KEY: missing; it encrypts connected Rescue accounts and the "
-                "PINs kept in the history. Create one with: python -m bot keygen"
-            )
-            return ""
-        try:
-            Keyring.from_setting(raw)
-        except ValueError as error:
-            self.problem(f"LENSPIN_ENCRYPTION_KEY: {error}; create one with: python -m bot keygen")
-            return ""
-        return raw
-
-    def sso(self) -> tuple[str, str]:
-        company, password = self.text("RESCUE_SSO_COMPANY_ID"), self.text("RESCUE_SSO_PASSWORD")
-        if bool(company) != bool(password):
-            self.problem(
-                "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD: set both for single sign-on, "
-                "or neither"
-            )
-            return "", ""
-        if company and not company.isdigit():
-            self.problem(f"RESCUE_SSO_COMPANY_ID: {company!r} is not Rescue's numeric company id")
-            return "", ""
-        return company, password
-
-    def sso_ids(self) -> dict[str, str]:
-        raw = self.text("LENSPIN_SSO_IDS")
-        pairs = [p.strip() for p in raw.split(",") if p.strip()]
-        result = {}
-        for pair in pairs:
-            user, sep, sso_id = (x.strip() for x in pair.partition("="))
-            if not sep or not _USER_ID.match(user) or not sso_id:
-                self.problem(
-                    f"LENSPIN_SSO_IDS: {pair!r} is not MEMBER_ID=SSO_ID (like U0123ABCD=jane@corp)"
-                )
-                continue
-            result[user] = sso_id
-        return result
-
-    def hidden_fields(self) -> frozenset[str]:
-        raw = self.text("LENSPIN_HIDDEN_FIELDS")
-        names = frozenset(p.strip().lower() for p in raw.split(",") if p.strip())
-        unknown = sorted(names - set(HIDEABLE))
-        if "name" in unknown:
-            self.problem("LENSPIN_HIDDEN_FIELDS: the name field is required by Rescue")
-            unknown.remove("name")
-        if unknown:
-            self.problem(
-                f"LENSPIN_HIDDEN_FIELDS: unknown {', '.join(unknown)}; "
-                f"choose from {', '.join(HIDEABLE)}"
-            )
-        return names & set(HIDEABLE)
+    return settings
 
 
 def database_unreachable(error: Exception) -> str:

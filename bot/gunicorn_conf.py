@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import ConfigError, database_unreachable
+from bot.config import ConfigError, Settings, database_unreachable, load_settings
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
+
+def _settings() -> Settings:
+    # gunicorn reads this file before anything else: a bad setting is one clear message here,
+    # every bad variable named, instead of a traceback from int().
+    try:
+        return load_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
+
+
+_SETTINGS = _settings()
+bind = f"0.0.0.0:{_SETTINGS.port}"
 # gthread: a worker keeps answering acks while other threads wait on Slack's API.
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+workers = _SETTINGS.web_concurrency
+threads = _SETTINGS.gunicorn_threads
 # Heroku-style routers cut requests at 30 s; nothing we serve should come close.
 timeout = 30
 graceful_timeout = 20
@@ -27,15 +38,14 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def on_starting(server: Any) -> None:
-    """Check settings and schema once in the master, so a mistake is one clear message."""
+    """Check the schema once in the master, so a database mistake is one clear message."""
     # Imported here: after gunicorn has parsed its own config.
     from bot.app import open_store  # noqa: PLC0415
     from bot.store import SchemaOutdated  # noqa: PLC0415
-    from bot.web import load_settings  # noqa: PLC0415
 
     try:
-        open_store(load_settings()).engine.dispose()
-    except (ConfigError, SchemaOutdated) as error:
+        open_store(_SETTINGS).engine.dispose()
+    except SchemaOutdated as error:
         print(error, file=sys.stderr)
         sys.exit(1)
     except SQLAlchemyError as error:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import enum
-import fcntl
 import hashlib
 import itertools
 import logging
-import os
-import tempfile
 import threading
 import time
 import uuid
@@ -17,22 +13,15 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from bot import logs
+from bot.domain import AuditEntry, Credential, Requester
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
 
-if TYPE_CHECKING:
-    from bot.store import AuditEntry
-
 logger = logging.getLogger(__name__)
 
-# Rescue allows one PIN code per second per auth code (API-NOTES, "PIN codes"). Calls spaced
-# exactly 1 s apart can arrive 0.99 s apart after network jitter, so keep a margin; a call
-# that still arrives early is retried at the next turn, so the margin need not cover all.
-RESCUE_INTERVAL = 1.05
 # How long a request keeps retrying PollRateExceeded, counted from its turn.
 RETRY_BUDGET = 10.0
 FIRST_BACKOFF = 1.0
@@ -59,81 +48,8 @@ class Pacer(Protocol):
         ...
 
 
-class FilePacer:
-    """A Pacer shared by every process on this machine: a key's last call time is a locked file.
-
-    gunicorn runs several worker processes, and Rescue's limit is per auth code, not per process.
-    """
-
-    def __init__(
-        self,
-        directory: Path | None = None,
-        interval: float = RESCUE_INTERVAL,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._directory = directory or Path(tempfile.gettempdir())
-        self._interval = interval
-        self._clock = clock
-        self._sleep = sleep
-
-    def wait_turn(self, key: str) -> None:
-        """Return once this caller may call: the last call for key is an interval old."""
-        path = self._directory / f"lenspin-pace-{key}"
-        while True:
-            # Only the last call's time is kept, never bookings ahead, so a process that
-            # stops with requests queued leaves nothing behind for the next one to wait on.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                now = self._clock()
-                last = _read_float(os.pread(fd, 64, 0))
-                # The monotonic clock restarts at boot: a time ahead of now is from before.
-                # (Within a millisecond counts as due, so float rounding never spins the loop.)
-                if last is None or last > now or now >= last + self._interval - 0.001:
-                    os.ftruncate(fd, 0)
-                    os.pwrite(fd, repr(now).encode(), 0)
-                    return
-                wait = last + self._interval - now
-            finally:
-                os.close(fd)  # closing releases the lock
-            self._sleep(wait)
-
-
-def _read_float(raw: bytes) -> float | None:
-    try:
-        return float(raw)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asked for a PIN, as Slack names them."""
-
-    team_id: str
-    user_id: str
-
-
 class NotSent(RescueError):
     """The request never reached Rescue (the bot was stopping, or had no code to use)."""
-
-
-class CodeSource(enum.Enum):
-    """Where a request's auth code came from; recorded in the audit trail."""
-
-    LINKED = "linked"
-    SSO = "sso"
-    SHARED = "shared"
-
-
-@dataclass(frozen=True)
-class Credential:
-    """An auth code and where it came from."""
-
-    auth_code: str = field(repr=False)
-    source: CodeSource
 
 
 class CredentialSource(Protocol):
@@ -154,10 +70,6 @@ class AuditLog(Protocol):
     def record_request(self, entry: AuditEntry) -> int:
         """Keep one request's record."""
         ...
-
-
-def _file_pacer(clock: Callable[[], float]) -> Callable[[Callable[[float], None]], Pacer]:
-    return lambda sleep: FilePacer(clock=clock, sleep=sleep)
 
 
 def _pace_key(credential: Credential) -> str:
@@ -209,7 +121,7 @@ class PinService:
         *,
         credentials: CredentialSource,
         audit: AuditLog | None = None,
-        pacer: Callable[[Callable[[float], None]], Pacer] | None = None,
+        pacer: Callable[[Callable[[float], None]], Pacer],
         workers: int = 8,
         retry_budget: float = RETRY_BUDGET,
         clock: Callable[[], float] = time.monotonic,
@@ -221,7 +133,7 @@ class PinService:
         self._stopping = threading.Event()
         self._sleep = sleep or self._pause
         # The pacer is built with the service's sleep, so a stop ends its waits at once too.
-        self._pacer = (pacer or _file_pacer(clock))(self._sleep)
+        self._pacer = pacer(self._sleep)
         self._retry_budget = retry_budget
         self._clock = clock
         # Short work only (choosing a code, recording, delivering): waits happen in lanes.
@@ -394,23 +306,13 @@ class PinService:
     def _record(self, job: _Job, outcome: Outcome) -> int | None:
         if self._audit is None or job.credential is None:
             return None
-        # Imported here: the store's pacer builds on this module.
-        from bot.store import AuditEntry  # noqa: PLC0415
-
-        request = job.request
         entry = AuditEntry(
             team_id=job.requester.team_id,
             user_id=job.requester.user_id,
             requested_at=job.requested_at,
-            name=request.name,
-            custom1=request.custom1,
-            custom2=request.custom2,
-            custom3=request.custom3,
-            custom4=request.custom4,
-            custom5=request.custom5,
-            tracking=request.tracking,
-            no_tech_console=request.no_tech_console,
-            code_source=job.credential.source.value,
+            fields=job.request.fields,
+            no_tech_console=job.request.no_tech_console,
+            code_source=job.credential.source,
             result=outcome_label(outcome),
             latency_ms=round((self._clock() - job.started) * 1000),
             pin=outcome.code if isinstance(outcome, Pin) else None,

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from bot.accounts import LinkStale, NotConnected
-from bot.pins import NotSent
-from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import ResultCode
-
 # --- the modal -------------------------------------------------------------------------------
 MODAL_TITLE = "Rescue Lens PIN"  # Slack allows 24 characters
 MODAL_SUBMIT = "Get PIN"
@@ -83,7 +78,6 @@ AGAIN_GONE = (
 )
 
 # --- starting from a message or a shortcut --------------------------------------------------------
-SHORTCUT_NAME = "Rescue Lens PIN"
 MESSAGE_REFERENCE = "slack:{channel}/{ts}"
 
 # --- SMS ------------------------------------------------------------------------------------------
@@ -110,49 +104,48 @@ ERROR_SMS_LANGUAGE = "Please choose one of the SMS languages offered."
 # --- when there is no PIN --------------------------------------------------------------------
 FAILURE_HEADING = "No PIN for {name}"
 
-_REJECTED: dict[ResultCode, str] = {
-    ResultCode.ERROR: (
-        "Rescue couldn't create a PIN this time. Please try again in a moment; "
-        "if it keeps failing, ask your Rescue admin to check the account."
-    ),
-    ResultCode.NOT_LOGGED_IN: (
-        "Rescue says lenspin's technician account isn't signed in. "
-        "Ask your lenspin admin to check the Rescue auth code."
-    ),
-    ResultCode.NOT_TECHNICIAN: (
-        "The Rescue account lenspin uses isn't a technician account, so it can't create PINs. "
-        "Ask your lenspin admin to use a technician's auth code."
-    ),
-    ResultCode.NO_TECH_CONSOLE_RUNNING: (
-        "Your Rescue Technician Console isn't running. Start it and try again, "
-        "or tick \u201cAllow the session even if my Technician Console is not running\u201d "
-        "in the form."
-    ),
-    ResultCode.OUT_OF_PIN_CODES: (
-        "Rescue has no free PIN codes for this account right now. Wait a few minutes and try "
-        "again; if it keeps happening, ask your Rescue admin to check the PIN code settings."
-    ),
-    ResultCode.POLL_RATE_EXCEEDED: (
-        "Rescue is busy: too many PINs were asked for in the last few seconds. "
-        "Wait a moment and run /lenspin again."
-    ),
-    ResultCode.USER_IS_DELETED: (
-        "The Rescue user behind lenspin's auth code has been deleted. "
-        "Ask your lenspin admin to set up a new Rescue auth code."
-    ),
-    ResultCode.USER_DELETED_OR_DISABLED: (
-        "The Rescue user behind lenspin's auth code is deleted or disabled. "
-        "Ask your Rescue admin to enable the user, or your lenspin admin to set a new auth code."
-    ),
-    ResultCode.INVALID_SECRET_AUTH_CODE: (
-        "Rescue didn't accept lenspin's auth code; it may have been renewed or revoked. "
-        "Ask your lenspin admin to get a new Rescue auth code and update the bot."
-    ),
-    ResultCode.NO_ACCESS_TO_LENS: (
-        "The Rescue account lenspin uses isn't allowed to use Rescue Lens. "
-        "Ask your Rescue admin to give it Lens permission in the Admin Center."
-    ),
-}
+# Rescue's refusals of a PIN request, one per result code (bot/slack/blocks/outcomes.py maps them).
+REJECTED_ERROR = (
+    "Rescue couldn't create a PIN this time. Please try again in a moment; "
+    "if it keeps failing, ask your Rescue admin to check the account."
+)
+REJECTED_NOT_LOGGED_IN = (
+    "Rescue says lenspin's technician account isn't signed in. "
+    "Ask your lenspin admin to check the Rescue auth code."
+)
+REJECTED_NOT_TECHNICIAN = (
+    "The Rescue account lenspin uses isn't a technician account, so it can't create PINs. "
+    "Ask your lenspin admin to use a technician's auth code."
+)
+REJECTED_NO_TECH_CONSOLE = (
+    "Your Rescue Technician Console isn't running. Start it and try again, "
+    "or tick \u201cAllow the session even if my Technician Console is not running\u201d "
+    "in the form."
+)
+REJECTED_OUT_OF_PIN_CODES = (
+    "Rescue has no free PIN codes for this account right now. Wait a few minutes and try "
+    "again; if it keeps happening, ask your Rescue admin to check the PIN code settings."
+)
+REJECTED_POLL_RATE = (
+    "Rescue is busy: too many PINs were asked for in the last few seconds. "
+    "Wait a moment and run /lenspin again."
+)
+REJECTED_USER_DELETED = (
+    "The Rescue user behind lenspin's auth code has been deleted. "
+    "Ask your lenspin admin to set up a new Rescue auth code."
+)
+REJECTED_USER_DISABLED = (
+    "The Rescue user behind lenspin's auth code is deleted or disabled. "
+    "Ask your Rescue admin to enable the user, or your lenspin admin to set a new auth code."
+)
+REJECTED_AUTH_CODE = (
+    "Rescue didn't accept lenspin's auth code; it may have been renewed or revoked. "
+    "Ask your lenspin admin to get a new Rescue auth code and update the bot."
+)
+REJECTED_NO_LENS = (
+    "The Rescue account lenspin uses isn't allowed to use Rescue Lens. "
+    "Ask your Rescue admin to give it Lens permission in the Admin Center."
+)
 UNKNOWN_ANSWER = (
     "Rescue answered in a way lenspin doesn't understand, so there is no PIN to show. "
     "Please try again; if it keeps happening, tell your lenspin admin."
@@ -173,24 +166,6 @@ UNEXPECTED = (
     "Something went wrong inside lenspin, so there is no PIN this time. "
     "Please try again; if it keeps happening, tell your lenspin admin."
 )
-
-
-def failure(error: RescueError, *, timeout_seconds: float) -> str:
-    """Say what went wrong and what to do next, for any Rescue failure."""
-    if isinstance(error, Rejected):
-        return _REJECTED.get(error.code, UNKNOWN_ANSWER)
-    if isinstance(error, Timeout):
-        return TIMEOUT.format(seconds=f"{timeout_seconds:g}")
-    # Most specific first: LinkStale and NotConnected are kinds of NotSent.
-    for kind, text in (
-        (Unavailable, UNAVAILABLE),
-        (LinkStale, LINK_STALE),
-        (NotConnected, NEEDS_CONNECT),
-        (NotSent, NOT_SENT),
-    ):
-        if isinstance(error, kind):
-            return text
-    return UNEXPECTED
 
 
 # --- subcommands -----------------------------------------------------------------------------

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dotenv import find_dotenv, load_dotenv
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import Lenspin, create_app, freeze_startup_heap, open_store, rescue_client
-from bot.config import ConfigError, Settings
+from bot.config import load_settings
 from bot.logs import configure_logging
 
 SLACK_PATH = "/slack/events"
@@ -35,17 +34,6 @@ class WSGIApplication:
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
         return self._slack(environ, start_response)
-
-
-def load_settings() -> Settings:
-    """Read .env (platform variables win) and validate the settings for HTTP mode."""
-    load_dotenv(find_dotenv(usecwd=True), override=False)
-    settings = Settings.from_env()
-    if not settings.slack_signing_secret:
-        raise ConfigError(
-            ["SLACK_SIGNING_SECRET: missing; HTTP mode cannot verify Slack's requests without it"]
-        )
-    return settings
 
 
 def create_application() -> WSGIApplication:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,10 +10,16 @@ import pytest
 
 from bot import texts
 from bot.devtools.fake_slack import view_errors
+from bot.domain import AuditRecord, CodeSource
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
-from bot.slack import ids, messages, views
-from bot.slack.submissions import PinButtons
+from bot.slack import ids
+from bot.slack.blocks import history as history_blocks
+from bot.slack.blocks import home as home_blocks
+from bot.slack.blocks import messages
+from bot.slack.blocks import modals as views
+from bot.slack.blocks.outcomes import pin_failure
+from bot.slack.forms import PinButtons
 from tests.conftest import settings_for
 
 SETTINGS = settings_for()
@@ -93,11 +99,11 @@ def test_pin_message_shows_six_digits_the_name_and_customer_steps() -> None:
 
 @pytest.mark.parametrize("code", [c for c in ResultCode if c is not ResultCode.OK])
 def test_every_result_code_has_its_own_plain_explanation(code: ResultCode) -> None:
-    text = texts.failure(Rejected(code, code.value), timeout_seconds=15)
+    text = pin_failure(Rejected(code, code.value), timeout_seconds=15)
     assert text
     assert "requestPINCode" not in text
     others = {
-        texts.failure(Rejected(c, c.value), timeout_seconds=15)
+        pin_failure(Rejected(c, c.value), timeout_seconds=15)
         for c in ResultCode
         if c not in (code, ResultCode.OK)
     }
@@ -105,10 +111,10 @@ def test_every_result_code_has_its_own_plain_explanation(code: ResultCode) -> No
 
 
 def test_failure_texts_for_transport_errors_say_what_to_do() -> None:
-    assert "Technician Console" in texts.failure(Timeout("t"), timeout_seconds=15)
-    assert "15 seconds" in texts.failure(Timeout("t"), timeout_seconds=15)
-    assert texts.failure(Unavailable("u"), timeout_seconds=15) == texts.UNAVAILABLE
-    assert texts.failure(RescueError("x"), timeout_seconds=15) == texts.UNEXPECTED
+    assert "Technician Console" in pin_failure(Timeout("t"), timeout_seconds=15)
+    assert "15 seconds" in pin_failure(Timeout("t"), timeout_seconds=15)
+    assert pin_failure(Unavailable("u"), timeout_seconds=15) == texts.UNAVAILABLE
+    assert pin_failure(RescueError("x"), timeout_seconds=15) == texts.UNEXPECTED
 
 
 def test_failure_message_never_shows_the_raw_error() -> None:
@@ -118,12 +124,19 @@ def test_failure_message_never_shows_the_raw_error() -> None:
     assert texts.UNKNOWN_ANSWER in message["text"]
 
 
-@dataclass
-class Entry:
-    requested_at: datetime
-    name: str
-    result: str
-    pin: str | None
+def Entry(requested_at: datetime, name: str, result: str, pin: str | None) -> AuditRecord:  # noqa: N802
+    return AuditRecord(
+        team_id="T1",
+        user_id="U1",
+        requested_at=requested_at,
+        fields={"name": name},
+        no_tech_console=False,
+        code_source=CodeSource.SHARED,
+        result=result,
+        latency_ms=None,
+        pin=pin,
+        id=1,
+    )
 
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -136,7 +149,7 @@ def test_history_shows_young_pins_masks_old_ones_and_explains_failures() -> None
         Entry(NOW - timedelta(minutes=30), "Ann", "NO_TECH_CONSOLE_RUNNING", None),
         Entry(NOW - timedelta(minutes=31), "Eve", "SOMETHING_NEW", None),
     ]
-    message = messages.history(entries, now=NOW, visible_minutes=20)
+    message = history_blocks.history(entries, now=NOW, visible_minutes=20)
     text = message["blocks"][0]["text"]["text"]
     lines = text.splitlines()[1:]
     assert "`004821`" in lines[0]
@@ -151,13 +164,13 @@ def test_history_shows_young_pins_masks_old_ones_and_explains_failures() -> None
 
 def test_history_with_zero_minutes_masks_every_pin() -> None:
     entries = [Entry(NOW, "Jane", "OK", "004821")]
-    message = messages.history(entries, now=NOW, visible_minutes=0)
+    message = history_blocks.history(entries, now=NOW, visible_minutes=0)
     assert "004821" not in str(message)
     assert texts.HISTORY_ALL_MASKED in str(message)
 
 
 def test_empty_history_says_so() -> None:
-    message = messages.history([], now=NOW, visible_minutes=20)
+    message = history_blocks.history([], now=NOW, visible_minutes=20)
     assert message["blocks"][0]["text"]["text"] == texts.HISTORY_EMPTY
 
 
@@ -181,13 +194,13 @@ def test_home_shows_the_right_button_for_the_connection_state() -> None:
             e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
         ]
 
-    connected = views.home("s", connected=True, can_connect=True, history=[])
+    connected = home_blocks.home("s", connected=True, can_connect=True, history=[])
     assert connected["type"] == "home"
     assert actions(connected) == [ids.HOME_DISCONNECT_ACTION]
-    assert actions(views.home("s", connected=False, can_connect=True, history=[])) == [
+    assert actions(home_blocks.home("s", connected=False, can_connect=True, history=[])) == [
         ids.HOME_CONNECT_ACTION
     ]
-    assert actions(views.home("s", connected=False, can_connect=False, history=[])) == []
+    assert actions(home_blocks.home("s", connected=False, can_connect=False, history=[])) == []
 
 
 @pytest.mark.parametrize(

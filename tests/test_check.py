@@ -7,7 +7,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from bot.check import CheckResult, check_rescue, check_signing_secret, run_checks
+from bot.check import CheckResult, check_rescue, describe, run_checks
 from bot.devtools.fake_rescue import Delay, FakeRescue, Result
 from bot.devtools.fake_slack import FakeSlack
 from tests.conftest import AUTH_CODE, app_env, settings_for
@@ -50,10 +50,11 @@ def test_all_green_says_ok_on_every_line_and_exits_0(
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     result = run_bot(["check"], tmp_path, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(lines(result)) == 6
-    assert all(line.startswith("OK  ") for line in lines(result)), result.stdout
+    assert len(lines(result)) == 5
+    assert lines(result)[0] == describe(settings_for())
+    assert all(line.startswith("OK  ") for line in lines(result)[1:]), result.stdout
     assert "Slack bot token works (workspace lenspin-test, bot lenspin)" in result.stdout
-    assert "Slack's first request will confirm it" in result.stdout
+    assert "Slack's first request will confirm SLACK_SIGNING_SECRET" in result.stdout
     assert "Rescue accepts the shared auth code (" in result.stdout
     assert "Technician Console running)" in result.stdout
     assert "Database reachable and migrated" in result.stdout
@@ -75,7 +76,7 @@ def test_a_wrong_bot_token_says_to_copy_it_again(
     # The other checks still ran and passed.
     assert "OK  Rescue accepts the shared auth code" in result.stdout
     assert "OK  Database reachable and migrated" in result.stdout
-    assert lines(result)[-1].startswith("FAIL  1 of 5 checks failed")
+    assert lines(result)[-1].startswith("FAIL  1 of 3 checks failed")
     assert_no_secrets(result, env)
 
 
@@ -138,7 +139,7 @@ def test_a_disabled_rescue_user_and_an_unreachable_slack_are_both_reported(
     text = out.getvalue()
     assert "FAIL  Cannot reach Slack at SLACK_API_URL (http://127.0.0.1:" in text
     assert "FAIL  The Rescue user RESCUE_AUTH_CODE belongs to is deleted or disabled" in text
-    assert text.splitlines()[-1].startswith("FAIL  2 of 5 checks failed")
+    assert text.splitlines()[-1].startswith("FAIL  2 of 3 checks failed")
 
 
 def test_a_stopped_console_is_still_ok_and_said(rescue: FakeRescue) -> None:
@@ -170,11 +171,7 @@ def test_without_a_shared_code_technicians_connect_their_own() -> None:
     assert "single sign-on (company 1234)" in check_rescue(sso).text
 
 
-def test_socket_mode_needs_no_signing_secret() -> None:
-    socket_mode = check_signing_secret(settings_for(SLACK_APP_TOKEN="xapp-1-A1-1-abc"))
-    assert socket_mode == CheckResult(
-        ok=True, text="Signing secret not needed: Socket Mode (SLACK_APP_TOKEN) is on"
-    )
-    assert check_signing_secret(settings_for()).text == (
-        "SLACK_SIGNING_SECRET is set; Slack's first request will confirm it"
-    )
+def test_the_first_line_names_the_mode_and_what_only_slack_can_confirm() -> None:
+    socket_mode = describe(settings_for(SLACK_APP_TOKEN="xapp-1-A1-1-abc"))
+    assert socket_mode == "Settings are complete and valid (Socket Mode: no signing secret needed)"
+    assert "Slack's first request will confirm SLACK_SIGNING_SECRET" in describe(settings_for())

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.devtools.fake_slack import FakeSlack
-from bot.slack.delivery import Delivery, Destination
+from bot.slack.io.delivery import Delivery, Destination
 
 MESSAGE = {"text": "Rescue Lens PIN for Jane: 004821", "blocks": []}
 

@@ -14,6 +14,7 @@ from bot.devtools.web_process import WebProcess
 from bot.rescue.errors import Rejected
 from bot.rescue.models import ResultCode
 from bot.slack import ids
+from bot.slack.blocks.outcomes import pin_failure
 from tests.conftest import AUTH_CODE, STRANGER, app_env
 
 SLACK_DEADLINE = 3.0
@@ -109,7 +110,7 @@ def test_a_rescue_refusal_becomes_a_plain_message(
     opened = open_pin_modal(slack, web.events_url, user_id=tech, text="Jane")
     submit_pin_modal(slack, web.events_url, opened, user_id=tech, values={})
     message = slack.wait_for_message(tech)
-    expected = texts.failure(Rejected(ResultCode.NO_TECH_CONSOLE_RUNNING), timeout_seconds=2)
+    expected = pin_failure(Rejected(ResultCode.NO_TECH_CONSOLE_RUNNING), timeout_seconds=2)
     assert expected in message["text"]
     assert "requestPINCode" not in str(message)
 

@@ -9,7 +9,7 @@ import pytest
 from bot import texts
 from bot.rescue.models import PinRequest
 from bot.slack import ids
-from bot.slack.submissions import read_pin_form
+from bot.slack.forms import read_pin_form
 from tests.conftest import settings_for
 
 FIELDS = settings_for().visible_fields

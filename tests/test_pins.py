@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from bot.pins import (
-    RESCUE_INTERVAL,
-    CodeSource,
-    Credential,
-    FilePacer,
-    PinService,
-    PinSource,
-    Requester,
-)
+from bot.domain import CodeSource, Credential, Requester
+from bot.pins import PinService, PinSource
 from bot.rescue.errors import Rejected, RescueError, Timeout
-from bot.rescue.models import Pin, PinRequest, ResultCode
+from bot.rescue.models import RESCUE_INTERVAL, Pin, PinRequest, ResultCode
+from tests.support import MemoryPacer
 
 WHO = Requester(team_id="T1", user_id="U1")
 REQUEST = PinRequest(name="Jane")
@@ -83,31 +74,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(clock: Clock, tmp_path: Path) -> Callable[[PinSource], PinService]:
+def service(clock: Clock) -> Callable[[PinSource], PinService]:
     def build(source: PinSource) -> PinService:
         return PinService(
             source,
             credentials=Shared(),
-            pacer=lambda sleep: FilePacer(tmp_path, clock=clock, sleep=sleep),
+            pacer=lambda sleep: MemoryPacer(RESCUE_INTERVAL, clock=clock, sleep=sleep),
             clock=clock,
             sleep=clock.sleep,
             workers=2,
         )
 
     return build
-
-
-def test_pacer_spaces_one_key_and_leaves_others_alone(tmp_path: Path) -> None:
-    clock = Clock()
-    pacer = FilePacer(tmp_path, 1.0, clock=clock, sleep=clock.sleep)
-    starts = []
-    for key in ("a", "a", "a", "b"):
-        pacer.wait_turn(key)
-        starts.append(clock.now)
-    assert starts[1] - starts[0] == pytest.approx(1.0)
-    assert starts[2] - starts[1] == pytest.approx(1.0)
-    # "b" has never been used: its first turn is at once.
-    assert starts[3] == starts[2]
 
 
 def test_a_pin_comes_back_on_first_try(
@@ -202,31 +180,6 @@ def test_a_bug_becomes_a_generic_failure_and_a_failing_callback_is_contained(
     pins.shutdown()
 
 
-def _turns(directory: str, count: int) -> list[float]:
-    pacer = FilePacer(Path(directory), 0.1)
-    times = []
-    for _ in range(count):
-        pacer.wait_turn("shared")
-        times.append(time.monotonic())
-    return times
-
-
-def test_pacing_holds_across_processes(tmp_path: Path) -> None:
-    # gunicorn's workers are processes: together they must still leave one call per interval.
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        runs = list(pool.map(_turns, [str(tmp_path)] * 2, [3, 3]))
-    times = sorted(t for run in runs for t in run)
-    assert len(times) == 6
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.09, gaps
-
-
-def test_a_time_from_before_a_reboot_is_ignored(tmp_path: Path, clock: Clock) -> None:
-    (tmp_path / "lenspin-pace-k").write_text(repr(clock.now + 10 * 3600))
-    FilePacer(tmp_path, clock=clock, sleep=clock.sleep).wait_turn("k")
-    assert clock.sleeps == []
-
-
 class Recorder:
     """A thread-safe PinSource that answers at once and notes who called, in order."""
 
@@ -255,18 +208,18 @@ class OwnCodeFor:
         return False
 
 
-def real_time_service(tmp_path: Path, source: PinSource, interval: float) -> PinService:
+def real_time_service(source: PinSource, interval: float) -> PinService:
     return PinService(
         source,
         credentials=OwnCodeFor("UOWN"),
-        pacer=lambda sleep: FilePacer(tmp_path, interval, sleep=sleep),
+        pacer=lambda sleep: MemoryPacer(interval, sleep=sleep),
         workers=8,
     )
 
 
-def test_one_code_serves_its_requests_in_the_order_they_came(tmp_path: Path) -> None:
+def test_one_code_serves_its_requests_in_the_order_they_came() -> None:
     source = Recorder()
-    pins = real_time_service(tmp_path, source, 0.02)
+    pins = real_time_service(source, 0.02)
     futures = [
         pins.submit(Requester("T1", f"U{i}"), PinRequest(name=f"n{i:02}"), lambda *_: None)
         for i in range(30)
@@ -277,12 +230,10 @@ def test_one_code_serves_its_requests_in_the_order_they_came(tmp_path: Path) -> 
     assert [name for _, name in source.calls] == [f"n{i:02}" for i in range(30)]
 
 
-def test_a_queue_on_the_shared_code_does_not_hold_up_a_technician_with_their_own(
-    tmp_path: Path,
-) -> None:
+def test_a_queue_on_the_shared_code_does_not_hold_up_a_technician_with_their_own() -> None:
     source = Recorder()
     # More shared-code requests than PIN threads, each waiting its 0.1 s turn.
-    pins = real_time_service(tmp_path, source, 0.1)
+    pins = real_time_service(source, 0.1)
     shared = [
         pins.submit(Requester("T1", f"U{i}"), PinRequest(name="shared"), lambda *_: None)
         for i in range(20)
@@ -298,11 +249,9 @@ def test_a_queue_on_the_shared_code_does_not_hold_up_a_technician_with_their_own
     assert order.count("shared") == 20
 
 
-def test_shutdown_answers_every_queued_request_without_waiting_for_turns(
-    tmp_path: Path,
-) -> None:
+def test_shutdown_answers_every_queued_request_without_waiting_for_turns() -> None:
     source = Recorder()
-    pins = real_time_service(tmp_path, source, 60.0)
+    pins = real_time_service(source, 60.0)
     outcomes: list[object] = []
     futures = [
         pins.submit(

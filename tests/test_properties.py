@@ -14,9 +14,10 @@ from bot.devtools.fake_rescue import FakeRescue
 from bot.devtools.fake_slack import AppResponse, FakeSlack
 from bot.devtools.scenario import open_pin_modal, submit_pin_modal
 from bot.devtools.web_process import WebProcess
-from bot.rescue.models import FIELD_LIMITS, SMS_LANGUAGES, PinRequest
+from bot.fields import FIELD_LIMITS
+from bot.rescue.models import SMS_LANGUAGES, PinRequest
 from bot.slack import ids
-from bot.slack.submissions import read_pin_form
+from bot.slack.forms import read_pin_form
 from tests.conftest import TECHS, settings_for
 
 FIELDS = settings_for().visible_fields

@@ -26,13 +26,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url, text
 
-from bot.pins import RESCUE_INTERVAL, Pacer
+from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
+from bot.fields import FIELD_KEYS
+from bot.pins import Pacer
+from bot.rescue.models import RESCUE_INTERVAL
 from bot.store import (
-    AuditEntry,
-    AuditRecord,
     DatabasePacer,
     Keyring,
-    Link,
     SchemaOutdated,
     Store,
     generate_key,
@@ -52,26 +52,33 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 StoreFactory = Callable[..., Store]
 
 
+FIELDS = {
+    "name": "Jane Doe",
+    "custom1": "c1",
+    "custom2": "c2",
+    "custom3": "c3",
+    "custom4": "c4",
+    "custom5": "c5",
+    "tracking": "INC-1",
+}
+
+
 def entry(**overrides: object) -> AuditEntry:
-    """An audit entry with everything filled in; overrides replace fields."""
+    """An audit entry with everything filled in; overrides replace attributes or PIN fields."""
+    fields = {**FIELDS, **{k: str(v) for k, v in overrides.items() if k in FIELD_KEYS}}
     base = AuditEntry(
         team_id="T1",
         user_id="U1",
         requested_at=T0,
-        name="Jane Doe",
-        custom1="c1",
-        custom2="c2",
-        custom3="c3",
-        custom4="c4",
-        custom5="c5",
-        tracking="INC-1",
+        fields=fields,
         no_tech_console=True,
-        code_source="shared",
+        code_source=CodeSource.SHARED,
         result="OK",
         latency_ms=812,
         pin="004821",
     )
-    return replace(base, **overrides)  # type: ignore[arg-type]
+    rest = {k: v for k, v in overrides.items() if k not in FIELD_KEYS}
+    return replace(base, **rest)  # type: ignore[arg-type]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -323,7 +330,7 @@ def test_link_round_trip(store: Store) -> None:
         auth_code=AUTH_CODE,
         email="tech@example.com",
         organization="Example Ltd",
-        source="password",
+        source=LinkSource.PASSWORD,
     )
     assert saved.linked_at.tzinfo is UTC
     assert abs(saved.linked_at - datetime.now(UTC)) < timedelta(seconds=5)
@@ -341,7 +348,7 @@ def test_link_round_trip(store: Store) -> None:
         auth_code="new code",
         email="tech@example.com",
         organization="Example Ltd",
-        source="token",
+        source=LinkSource.TOKEN,
     )
     assert relinked.stale is False
     assert store.get_link("T1", "U1") == relinked
@@ -359,17 +366,25 @@ def test_a_link_does_not_show_its_auth_code(store: Store) -> None:
         auth_code=AUTH_CODE,
         email="e",
         organization="o",
-        source="token",
+        source=LinkSource.TOKEN,
     )
     assert AUTH_CODE not in repr(link)
     assert isinstance(link, Link)
 
 
-def test_an_unknown_link_source_is_refused(store: Store) -> None:
-    with pytest.raises(ValueError, match="source must be one of password, token"):
-        store.save_link(
-            team_id="T1", user_id="U1", auth_code="c", email="e", organization="o", source="x"
-        )
+def test_a_stored_link_of_an_unknown_source_is_refused_not_guessed(store: Store) -> None:
+    store.save_link(
+        team_id="T1",
+        user_id="U1",
+        auth_code="c",
+        email="e",
+        organization="o",
+        source=LinkSource.TOKEN,
+    )
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE lenspin_links SET source = 'borrowed'"))
+    with pytest.raises(ValueError, match="borrowed"):
+        store.get_link("T1", "U1")
 
 
 def test_secrets_are_not_readable_in_the_tables(store: Store) -> None:
@@ -379,7 +394,7 @@ def test_secrets_are_not_readable_in_the_tables(store: Store) -> None:
         auth_code=AUTH_CODE,
         email="tech@example.com",
         organization="Example Ltd",
-        source="token",
+        source=LinkSource.TOKEN,
     )
     store.record_request(entry(pin="918273"))
     store.record_request(entry(pin=None, result="TIMEOUT"))
@@ -401,7 +416,12 @@ def test_rotate_keys_lets_the_old_key_go(make_store: StoreFactory) -> None:
     key_a, key_b = generate_key(), generate_key()
     old = make_store(key_a)
     old.save_link(
-        team_id="T1", user_id="U1", auth_code=AUTH_CODE, email="e", organization="o", source="token"
+        team_id="T1",
+        user_id="U1",
+        auth_code=AUTH_CODE,
+        email="e",
+        organization="o",
+        source=LinkSource.TOKEN,
     )
     old.record_request(entry(pin="111111"))
     old.record_request(entry(pin=None))
@@ -463,9 +483,12 @@ def test_naive_times_are_refused(store: Store) -> None:
         store.export_audit(naive)
 
 
-def test_an_unknown_code_source_is_refused(store: Store) -> None:
-    with pytest.raises(ValueError, match="code_source must be one of linked, shared, sso"):
-        store.record_request(entry(code_source="borrowed"))
+def test_a_stored_request_of_an_unknown_code_source_is_refused_not_guessed(store: Store) -> None:
+    store.record_request(entry())
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE lenspin_audit SET code_source = 'borrowed'"))
+    with pytest.raises(ValueError, match="borrowed"):
+        store.recent_requests("T1", "U1")
 
 
 def test_purge(store: Store) -> None:
@@ -530,7 +553,7 @@ def _record_many(url: str, key: str, user_id: str, count: int) -> int:
                 auth_code=f"code {i}",
                 email="e",
                 organization="o",
-                source="token",
+                source=LinkSource.TOKEN,
             )
     finally:
         store.engine.dispose()
@@ -620,14 +643,14 @@ class Stopped(Exception):
     """What PinService's sleep raises when the service stops mid-wait."""
 
 
-def test_store_pacer_uses_the_rescue_interval_and_a_given_sleep(store: Store) -> None:
+def test_store_pacer_uses_the_given_interval_and_sleep(store: Store) -> None:
     sleeps: list[float] = []
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
         raise Stopped
 
-    pacer: Pacer = store.pacer(sleep=sleep)
+    pacer: Pacer = store.pacer(interval=RESCUE_INTERVAL, sleep=sleep)
     pacer.wait_turn("rescue")
     with pytest.raises(Stopped):
         pacer.wait_turn("rescue")

@@ -6,7 +6,7 @@ import `bot.rescue.client` for the client itself.
 
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import (
-    FIELD_LIMITS,
+    RESCUE_INTERVAL,
     SMS_LANGUAGES,
     Account,
     AccountResult,
@@ -18,7 +18,7 @@ from bot.rescue.models import (
 )
 
 __all__ = [
-    "FIELD_LIMITS",
+    "RESCUE_INTERVAL",
     "SMS_LANGUAGES",
     "Account",
     "AccountResult",

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 import zeep
 import zeep.exceptions
 from lxml import etree
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import ReadTimeoutError
-from zeep.utils import get_media_type
 
+from bot.fields import PIN_FIELDS
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import (
     SMS_LANGUAGES,
@@ -33,6 +25,7 @@ from bot.rescue.models import (
     ResultCode,
     is_xml_safe,
 )
+from bot.rescue.transport import DeadlineAdapter, DeadlineTransport
 
 __all__ = ["RescueClient"]
 
@@ -42,9 +35,6 @@ WSDL_PATH = Path(__file__).with_name("wsdl") / "API.wsdl"
 _TNS = "https://secure.logmeinrescue.com/API/API.asmx"
 _BINDINGS = {"1.1": f"{{{_TNS}}}APISoap", "1.2": f"{{{_TNS}}}APISoap12"}
 
-# A Rescue reply is a few hundred bytes; anything near this is not a reply we can use.
-MAX_REPLY_BYTES = 1024 * 1024
-_READ_SIZE = 64 * 1024
 # Above the thread pool that calls us, so concurrent calls keep their connections.
 _POOL_SIZE = 16
 # Rescue's own strings (an unknown result code) end up in logs; keep them short.
@@ -80,7 +70,7 @@ class RescueClient:
         self._own_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = _DeadlineAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
+            adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self._session = session
@@ -91,7 +81,7 @@ class RescueClient:
             forbid_entities=True,
             forbid_external=True,
         )
-        transport = _DeadlineTransport(session=session, timeout=timeout)
+        transport = DeadlineTransport(session=session, timeout=timeout)
         client = zeep.Client(str(WSDL_PATH), transport=transport, settings=settings)
         self._service = client.create_service(_BINDINGS[soap_version], api_url)
 
@@ -99,16 +89,8 @@ class RescueClient:
         """Ask Rescue for a Lens PIN (and an SMS invite); raise Rejected, Unavailable or Timeout."""
         # V3 is V2 plus the SMS invitation; without a number V2 stays the call we know best.
         operation = "requestLensPINCodeV3" if request.sms_number else "requestLensPINCodeV2"
-        fields = {
-            "sCField0": request.name,
-            "sCField1": request.custom1,
-            "sCField2": request.custom2,
-            "sCField3": request.custom3,
-            "sCField4": request.custom4,
-            "sCField5": request.custom5,
-            "sTracking0": request.tracking,
-            "sAuthCode": auth_code,
-        }
+        fields = {f.element: request.fields[f.key] for f in PIN_FIELDS}
+        fields["sAuthCode"] = auth_code
         if request.sms_number:
             if request.sms_language not in SMS_LANGUAGES:
                 # A guard (callers validate first), raised before anything is sent; the message
@@ -178,7 +160,7 @@ class RescueClient:
         started = time.monotonic()
         try:
             return getattr(self._service, operation)(**kwargs), _ms_since(started)
-        except RescueError as exc:  # from _DeadlineTransport: the network side
+        except RescueError as exc:  # from DeadlineTransport: the network side
             error: RescueError = exc
         except zeep.exceptions.Fault as exc:
             error = Unavailable(f"Rescue answered a SOAP fault ({_short(exc.code)})")
@@ -224,149 +206,6 @@ class RescueClient:
         code = codes.parse(raw)
         log.info("Rescue %s answered %s in %d ms", operation, code.name, elapsed_ms)
         return code, raw
-
-
-class _DeadlineTransport(zeep.Transport):
-    """Posts under one total deadline with a size cap, and never logs a body.
-
-    zeep's own post() logs whole envelopes (auth code included) at DEBUG, so this one
-    replaces it rather than extending it.
-    """
-
-    def __init__(self, *, session: requests.Session, timeout: float) -> None:
-        super().__init__(session=session, operation_timeout=timeout)
-        self._timeout = timeout
-
-    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        """Post message and read the whole reply within the deadline, or raise a RescueError."""
-        # total= also bounds connect plus the wait for headers; requests alone bounds each
-        # socket operation, which a server sending a byte at a time never trips.
-        limits = urllib3.Timeout(connect=self._timeout, read=self._timeout, total=self._timeout)
-        with _Deadline(self._timeout) as deadline:
-            try:
-                response = self.session.post(
-                    address, data=message, headers=headers, stream=True, timeout=limits
-                )
-                with response:
-                    body = _read_body(response.raw, deadline)
-            except requests.ConnectTimeout:
-                # Nothing was sent, so no PIN can exist: safe to call it unavailable.
-                raise Unavailable("connect to Rescue timed out") from None
-            except (requests.RequestException, Urllib3Error, OSError) as exc:
-                if deadline.expired or isinstance(exc, requests.Timeout | ReadTimeoutError):
-                    raise Timeout("Rescue did not answer in time") from None
-                raise Unavailable(f"Rescue unreachable ({type(exc).__name__})") from None
-            if deadline.expired:
-                # The deadline cut the connection; what was read may be a truncated reply.
-                raise Timeout("Rescue did not answer in time")
-        media_type = get_media_type(response.headers.get("Content-Type", "text/xml"))
-        if response.status_code != 200 and "xml" not in media_type:
-            # An error page from IIS or a proxy, not a SOAP fault: zeep would quote it whole.
-            raise Unavailable(f"Rescue answered HTTP {response.status_code}")
-        # zeep reads response.content; the stream is consumed, so hand the body over.
-        response._content = body
-        return response
-
-
-def _read_body(raw: urllib3.BaseHTTPResponse, deadline: _Deadline) -> bytes:
-    """Read the body one socket read at a time, up to MAX_REPLY_BYTES, within the deadline."""
-    body = bytearray()
-    while chunk := raw.read1(_READ_SIZE):
-        body += chunk
-        if len(body) > MAX_REPLY_BYTES:
-            raise Unavailable("Rescue reply too large")
-        # Needed only where _Deadline cannot cut the connection (a session passed in).
-        if deadline.passed():
-            raise Timeout("Rescue did not answer in time")
-    return bytes(body)
-
-
-# --- The deadline: cutting a call's connection when its time is up ----------------------------
-
-_current = threading.local()  # the _Deadline of the call running on this thread, if any
-# Guards which call owns a pooled connection, so a late deadline never cuts the next call.
-_owner_lock = threading.Lock()
-
-
-class _Deadline:
-    """One call's deadline; when it passes, the call's socket is shut so no read waits on.
-
-    Per-read socket timeouts cannot bound a whole call: a server that sends a byte every
-    second keeps every read short and the call alive forever.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.expired = False
-        self._at = time.monotonic() + seconds
-        self._connection: _CuttableConnection | None = None
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Deadline:
-        _current.deadline = self
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
-        _current.deadline = None
-        with _owner_lock:
-            self._connection = None
-
-    def passed(self) -> bool:
-        """Tell whether the deadline has passed, whether or not the timer has fired yet."""
-        return self.expired or time.monotonic() >= self._at
-
-    def attach(self, connection: _CuttableConnection) -> None:
-        """Make connection the one to cut (called with _owner_lock held)."""
-        self._connection = connection
-
-    def _expire(self) -> None:
-        with _owner_lock:
-            self.expired = True
-            connection = self._connection
-            if connection is None or connection.deadline is not self:
-                return
-            sock = connection.sock
-            if sock is not None:
-                with contextlib.suppress(OSError):  # already closed: nothing left to cut
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
-class _CuttableConnection(HTTPConnection):
-    """A pooled connection that tells the current call's _Deadline it is the one in use."""
-
-    deadline: _Deadline | None = None
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        """Register with the calling thread's deadline, then send as usual."""
-        deadline = getattr(_current, "deadline", None)
-        with _owner_lock:
-            self.deadline = deadline
-            if deadline is not None:
-                deadline.attach(self)
-        super().request(*args, **kwargs)
-
-
-class _CuttableHTTPSConnection(_CuttableConnection, HTTPSConnection):
-    """The same over TLS."""
-
-
-class _HTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _CuttableConnection
-
-
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _CuttableHTTPSConnection
-
-
-class _DeadlineAdapter(HTTPAdapter):
-    """An HTTPAdapter whose connections a call's _Deadline can cut."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        """Build the pool manager as usual, with pools of cuttable connections."""
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 def _auth_code(operation: str, reply: Any) -> str:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Self
 
+from bot.fields import field_values
+
 PIN_LENGTH = 6
 
-# Rescue rejects or truncates longer values (API-NOTES, "Field meaning and limits").
-FIELD_LIMITS: dict[str, int] = {
-    "name": 64,
-    "custom1": 512,
-    "custom2": 512,
-    "custom3": 256,
-    "custom4": 64,
-    "custom5": 64,
-    "tracking": 64,
-}
+# Rescue allows one PIN code per second per auth code (API-NOTES, "PIN codes"). Calls spaced
+# exactly 1 s apart can arrive 0.99 s apart after network jitter, so keep a margin; a call
+# that still arrives early is retried at the next turn, so the margin need not cover all.
+RESCUE_INTERVAL = 1.05
 
 # The languages Rescue writes its SMS invitation in (API-NOTES, requestLensPINCodeV3).
 SMS_LANGUAGES: tuple[str, ...] = ("de", "en", "es", "fr", "nl", "pt-br")
@@ -104,21 +101,34 @@ class Account:
     console_running: bool  # the Technician Console, which PINs need unless no_tech_console
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PinRequest:
-    """What a technician asks Rescue for: the session's Name, custom fields, flags, SMS invite."""
+    """What a technician asks Rescue for: the fields' texts, the console flag, an SMS invite."""
 
-    name: str
-    custom1: str = ""
-    custom2: str = ""
-    custom3: str = ""
-    custom4: str = ""
-    custom5: str = ""
-    tracking: str = ""
-    no_tech_console: bool = False
+    # Each PIN field's text by key (bot.fields.PIN_FIELDS); every key is present.
+    fields: Mapping[str, str]
+    no_tech_console: bool
     # The customer's mobile number is personal data: kept out of repr, so out of logs too.
-    sms_number: str = field(default="", repr=False)
-    sms_language: str = "en"
+    sms_number: str = field(repr=False)
+    sms_language: str
+
+    def __init__(
+        self,
+        *,
+        no_tech_console: bool = False,
+        sms_number: str = "",
+        sms_language: str = "en",
+        **fields: str,
+    ) -> None:
+        object.__setattr__(self, "fields", field_values(fields))
+        object.__setattr__(self, "no_tech_console", no_tech_console)
+        object.__setattr__(self, "sms_number", sms_number)
+        object.__setattr__(self, "sms_language", sms_language)
+
+    @property
+    def name(self) -> str:
+        """The customer's name, which Rescue shows as the session's name."""
+        return self.fields["name"]
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,13 @@ build a Store with Store.from_url(url, Keyring.from_setting(...)), then check_sc
 """
 
 from bot.store.crypto import Keyring, generate_key
-from bot.store.db import DEFAULT_URL, make_engine, normalize_url
+from bot.store.db import make_engine, normalize_url
 from bot.store.pacer import DatabasePacer
-from bot.store.store import AuditEntry, AuditRecord, Link, SchemaOutdated, Store
+from bot.store.store import SchemaOutdated, Store
 
 __all__ = [
-    "DEFAULT_URL",
-    "AuditEntry",
-    "AuditRecord",
     "DatabasePacer",
     "Keyring",
-    "Link",
     "SchemaOutdated",
     "Store",
     "generate_key",

@@ -11,9 +11,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 
-# Relative to the working directory, like .env: `python -m bot` run from the checkout.
-DEFAULT_URL = "sqlite:///lenspin.sqlite3"
-
 # How long a SQLite writer waits for another to finish before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5000
 

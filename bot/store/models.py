@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.fields import PIN_FIELDS
+
 # Alembic's bookkeeping table, prefixed like the others so lenspin can share a database.
 VERSION_TABLE = "lenspin_alembic_version"
 
@@ -102,18 +104,17 @@ class AuditRow(Base):
     team_id: Mapped[str] = mapped_column(Text)
     user_id: Mapped[str] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    name: Mapped[str] = mapped_column(Text)
-    custom1: Mapped[str] = mapped_column(Text)
-    custom2: Mapped[str] = mapped_column(Text)
-    custom3: Mapped[str] = mapped_column(Text)
-    custom4: Mapped[str] = mapped_column(Text)
-    custom5: Mapped[str] = mapped_column(Text)
-    tracking: Mapped[str] = mapped_column(Text)
+    # One text column per PIN field, named by its key: added below from bot.fields.
     no_tech_console: Mapped[bool] = mapped_column(Boolean)
     code_source: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     pin_encrypted: Mapped[str | None] = mapped_column(Text)
+
+
+# Declarative maps columns set on the class after its body, as if written there.
+for _field in PIN_FIELDS:
+    setattr(AuditRow, _field.key, mapped_column(_field.key, Text, nullable=False))
 
 
 class PacingRow(Base):

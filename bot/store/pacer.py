@@ -7,21 +7,20 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Double, Engine, cast, extract, func, select
 
-from bot.pins import RESCUE_INTERVAL
 from bot.store.db import advisory_lock_id, immediate, upsert
 from bot.store.models import PacingRow
 
-# Within a millisecond counts as due, so float rounding never spins the loop (as FilePacer).
+# Within a millisecond counts as due, so float rounding never spins the loop.
 _SLACK = 0.001
 
 
 class DatabasePacer:
-    """FilePacer's algorithm on a database: keep a key's last call time, never book ahead."""
+    """Keeps each key's last call time in the database, never booking turns ahead."""
 
     def __init__(
         self,
         engine: Engine,
-        interval: float = RESCUE_INTERVAL,
+        interval: float,
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

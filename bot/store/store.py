@@ -7,7 +7,6 @@ import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -16,7 +15,8 @@ from sqlalchemy import CursorResult, Engine, column, delete, select, table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from bot.pins import RESCUE_INTERVAL
+from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
+from bot.fields import FIELD_KEYS
 from bot.store.crypto import Keyring
 from bot.store.db import advisory_lock_id, immediate, make_engine, upsert
 from bot.store.models import VERSION_TABLE, AuditRow, LinkRow, require_aware
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-LINK_SOURCES = ("password", "token", "sso")
-CODE_SOURCES = ("linked", "shared", "sso")
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
 
@@ -38,48 +36,6 @@ _VERSIONS = select(column("version_num")).select_from(table(VERSION_TABLE))
 
 class SchemaOutdated(Exception):
     """The database's tables are missing or not at the revision this code needs."""
-
-
-@dataclass(frozen=True)
-class Link:
-    """A Slack user's own Rescue account, with the auth code decrypted."""
-
-    team_id: str
-    user_id: str
-    auth_code: str = field(repr=False)
-    email: str
-    organization: str
-    source: str
-    linked_at: datetime
-    stale: bool
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One PIN request and its outcome, as the bot records it."""
-
-    team_id: str
-    user_id: str
-    requested_at: datetime
-    name: str
-    custom1: str
-    custom2: str
-    custom3: str
-    custom4: str
-    custom5: str
-    tracking: str
-    no_tech_console: bool
-    code_source: str
-    result: str
-    latency_ms: int | None
-    pin: str | None = field(repr=False)
-
-
-@dataclass(frozen=True)
-class AuditRecord(AuditEntry):
-    """An AuditEntry as stored, with its id."""
-
-    id: int
 
 
 class Store:
@@ -168,7 +124,7 @@ class Store:
             connection.exec_driver_sql("SELECT 1").scalar_one()
 
     def pacer(
-        self, *, interval: float = RESCUE_INTERVAL, sleep: Callable[[float], None] = time.sleep
+        self, *, interval: float, sleep: Callable[[float], None] = time.sleep
     ) -> DatabasePacer:
         """A Pacer for PinService that paces every process and machine using this database."""
         return DatabasePacer(self._engine, interval, sleep=sleep)
@@ -183,10 +139,9 @@ class Store:
         auth_code: str,
         email: str,
         organization: str,
-        source: str,
+        source: LinkSource,
     ) -> Link:
         """Link (or re-link) a Slack user to a Rescue account; the link is fresh again."""
-        _check_choice("source", source, LINK_SOURCES)
         link = Link(
             team_id=team_id,
             user_id=user_id,
@@ -203,7 +158,7 @@ class Store:
             "auth_code_encrypted": self._keyring.encrypt(auth_code),
             "email": email,
             "organization": organization,
-            "source": source,
+            "source": source.value,
             "linked_at": link.linked_at,
             "stale": False,
         }
@@ -233,7 +188,7 @@ class Store:
                 auth_code=self._keyring.decrypt(row.auth_code_encrypted),
                 email=row.email,
                 organization=row.organization,
-                source=row.source,
+                source=LinkSource(row.source),
                 linked_at=row.linked_at,
                 stale=row.stale,
             )
@@ -259,20 +214,13 @@ class Store:
 
     def record_request(self, entry: AuditEntry) -> int:
         """Append a PIN request to the audit trail; return its id."""
-        _check_choice("code_source", entry.code_source, CODE_SOURCES)
         row = AuditRow(
             team_id=entry.team_id,
             user_id=entry.user_id,
             requested_at=require_aware(entry.requested_at, "requested_at"),
-            name=entry.name,
-            custom1=entry.custom1,
-            custom2=entry.custom2,
-            custom3=entry.custom3,
-            custom4=entry.custom4,
-            custom5=entry.custom5,
-            tracking=entry.tracking,
+            **{key: entry.fields.get(key, "") for key in FIELD_KEYS},
             no_tech_console=entry.no_tech_console,
-            code_source=entry.code_source,
+            code_source=entry.code_source.value,
             result=entry.result,
             latency_ms=entry.latency_ms,
             pin_encrypted=None if entry.pin is None else self._keyring.encrypt(entry.pin),
@@ -364,15 +312,9 @@ class Store:
             team_id=row.team_id,
             user_id=row.user_id,
             requested_at=row.requested_at,
-            name=row.name,
-            custom1=row.custom1,
-            custom2=row.custom2,
-            custom3=row.custom3,
-            custom4=row.custom4,
-            custom5=row.custom5,
-            tracking=row.tracking,
+            fields={key: getattr(row, key) for key in FIELD_KEYS},
             no_tech_console=row.no_tech_console,
-            code_source=row.code_source,
+            code_source=CodeSource(row.code_source),
             result=row.result,
             latency_ms=row.latency_ms,
             pin=None if row.pin_encrypted is None else self._keyring.decrypt(row.pin_encrypted),
@@ -429,11 +371,6 @@ def _is_missing_table(error: DBAPIError) -> bool:
     if getattr(original, "sqlstate", None) == "42P01":
         return True
     return isinstance(original, sqlite3.OperationalError) and "no such table" in str(original)
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
 
 
 def _rowcount(result: Any) -> int:

@@ -1,4 +1,4 @@
-"""Pure builders for the modals lenspin opens."""
+"""The modals lenspin opens: the PIN form, the connect form, and notices."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import texts
-from bot.config import FieldSpec, Settings
+from bot.config import Settings
+from bot.fields import FieldSpec
 from bot.rescue.models import is_xml_safe
 from bot.slack import ids
-
-Block = dict[str, Any]
-
-
-def plain(text: str) -> dict[str, Any]:
-    """A plain_text object."""
-    return {"type": "plain_text", "text": text, "emoji": True}
+from bot.slack.blocks.mrkdwn import Block, context, plain, section
 
 
 def pin_modal_for(
@@ -47,9 +42,7 @@ def pin_modal(
 ) -> dict[str, Any]:
     """The PIN form: the visible Rescue fields in order, the console checkbox, then SMS."""
     values = values or {}
-    blocks: list[Block] = [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.MODAL_INTRO}]}
-    ]
+    blocks: list[Block] = [context(texts.MODAL_INTRO)]
     blocks += [_text_input(spec, values.get(spec.key, "")) for spec in fields]
     if checkbox_label is not None:
         blocks.append(_console_checkbox(checkbox_label, checked=no_tech_console))
@@ -144,7 +137,7 @@ def connect_modal() -> dict[str, Any]:
         "submit": plain(texts.CONNECT_SUBMIT),
         "close": plain(texts.MODAL_CLOSE),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": texts.CONNECT_INTRO}},
+            section(texts.CONNECT_INTRO),
             _optional_input(
                 ids.CONNECT_EMAIL_BLOCK, texts.CONNECT_EMAIL, {"type": "email_text_input"}
             ),
@@ -155,7 +148,7 @@ def connect_modal() -> dict[str, Any]:
                 hint=texts.CONNECT_PASSWORD_HINT,
             ),
             {"type": "divider"},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": texts.CONNECT_OR}]},
+            context(texts.CONNECT_OR),
             _optional_input(
                 ids.CONNECT_CODE_BLOCK,
                 texts.CONNECT_CODE,
@@ -173,49 +166,8 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
         "callback_id": ids.CONNECT_MODAL,
         "title": plain(title),
         "close": plain("Close"),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "blocks": [section(text)],
     }
-
-
-def home(
-    status: str, *, connected: bool, can_connect: bool, history: list[Block]
-) -> dict[str, Any]:
-    """The App Home tab: connection status with its button, recent PINs, how-to."""
-    blocks: list[Block] = [
-        {"type": "header", "text": plain(texts.HOME_TITLE)},
-        {"type": "section", "text": {"type": "mrkdwn", "text": status}},
-    ]
-    if connected:
-        blocks.append(
-            _actions(
-                {
-                    "type": "button",
-                    "action_id": ids.HOME_DISCONNECT_ACTION,
-                    "text": plain(texts.HOME_DISCONNECT),
-                    "style": "danger",
-                    "confirm": {
-                        "title": plain(texts.HOME_DISCONNECT),
-                        "text": plain(texts.HOME_DISCONNECT_CONFIRM),
-                        "confirm": plain(texts.HOME_DISCONNECT),
-                        "deny": plain(texts.MODAL_CLOSE),
-                    },
-                }
-            )
-        )
-    elif can_connect:
-        blocks.append(
-            _actions(
-                {
-                    "type": "button",
-                    "action_id": ids.HOME_CONNECT_ACTION,
-                    "text": plain(texts.HOME_CONNECT),
-                    "style": "primary",
-                }
-            )
-        )
-    blocks += [{"type": "divider"}, *history, {"type": "divider"}]
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": texts.HOME_HOWTO}})
-    return {"type": "home", "blocks": blocks}
 
 
 def _optional_input(block_id: str, label: str, element: dict[str, Any], *, hint: str = "") -> Block:
@@ -229,7 +181,3 @@ def _optional_input(block_id: str, label: str, element: dict[str, Any], *, hint:
     if hint:
         block["hint"] = plain(hint)
     return block
-
-
-def _actions(*elements: dict[str, Any]) -> Block:
-    return {"type": "actions", "elements": list(elements)}

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import texts
-from bot.slack import views
-from bot.slack.commands import open_view, refusal
-from bot.slack.delivery import Destination
-from bot.slack.submissions import dig
+from bot.slack import ids
+from bot.slack.blocks.modals import pin_modal_for
+from bot.slack.deps import SlackDeps
+from bot.slack.flows import open_form, refusal
+from bot.slack.forms import dig
+from bot.slack.io.delivery import Destination
+from bot.slack.io.views import open_view
+from bot.slack.who import requester
 
-if TYPE_CHECKING:
-    from bot.slack import SlackDeps
 
-logger = logging.getLogger(__name__)
+def register(app: App, deps: SlackDeps) -> None:
+    """Route both shortcuts here."""
+    shortcuts = Shortcuts(deps)
+    app.shortcut(ids.MESSAGE_SHORTCUT)(shortcuts.from_message)
+    app.shortcut(ids.GLOBAL_SHORTCUT)(shortcuts.anywhere)
 
 
 class Shortcuts:
@@ -28,42 +32,44 @@ class Shortcuts:
         self._deps = deps
 
     def from_message(
-        self, ack: Ack, shortcut: dict[str, Any], client: WebClient, respond: Respond
+        self,
+        ack: Ack,
+        shortcut: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
     ) -> None:
         """The message shortcut: Name from the author, tracking and link from the message."""
         ack()
-        team_id = str(dig(shortcut, "team", "id") or "")
-        user_id = str(dig(shortcut, "user", "id") or "")
-        reason = refusal(self._deps, team_id, user_id)
+        who = requester(context)
+        reason = refusal(self._deps, who)
         if reason:
             respond(text=reason, response_type="ephemeral")
             return
         channel_id = str(dig(shortcut, "channel", "id") or "")
         message_ts = str(dig(shortcut, "message", "ts") or dig(shortcut, "message_ts") or "")
         values = self._prefill(channel_id, message_ts, str(dig(shortcut, "message", "user") or ""))
-        destination = Destination(user_id, channel_id, str(shortcut.get("response_url") or ""))
-        view = views.pin_modal_for(
+        destination = Destination(who.user_id, channel_id, str(shortcut.get("response_url") or ""))
+        view = pin_modal_for(
             self._deps.settings, values=values, private_metadata=destination.to_metadata()
         )
-        open_view(client, str(shortcut.get("trigger_id", "")), view, respond)
+        open_form(client, str(shortcut.get("trigger_id", "")), view, respond)
 
-    def anywhere(self, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+    def anywhere(
+        self, ack: Ack, shortcut: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
         """The global shortcut: the empty form; the answer comes as a direct message."""
         ack()
-        team_id = str(dig(shortcut, "team", "id") or "")
-        user_id = str(dig(shortcut, "user", "id") or "")
-        reason = refusal(self._deps, team_id, user_id)
+        who = requester(context)
+        reason = refusal(self._deps, who)
         if reason:
-            self._deps.background(lambda: self._tell(user_id, reason))
+            self._deps.background(lambda: self._tell(who.user_id, reason))
             return
-        view = views.pin_modal_for(
-            self._deps.settings, private_metadata=Destination(user_id).to_metadata()
+        view = pin_modal_for(
+            self._deps.settings, private_metadata=Destination(who.user_id).to_metadata()
         )
-        try:
-            client.views_open(trigger_id=str(shortcut.get("trigger_id", "")), view=view)
-        except (SlackApiError, SlackClientError, OSError) as error:
-            logger.warning("views.open from the global shortcut failed: %s", type(error).__name__)
-            self._deps.background(lambda: self._tell(user_id, texts.MODAL_FAILED))
+        if not open_view(client, str(shortcut.get("trigger_id", "")), view):
+            self._deps.background(lambda: self._tell(who.user_id, texts.MODAL_FAILED))
 
     def _prefill(self, channel_id: str, message_ts: str, author: str) -> dict[str, str]:
         settings = self._deps.settings

@@ -1,23 +1,16 @@
-"""The PIN form's submission: validate again, ack, and hand the request to the PIN service."""
+"""Reading what Slack sends back: the forms' values and the buttons' values, forged or not."""
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack
-
 from bot import texts
-from bot.config import FieldSpec, Settings
-from bot.pins import Outcome, PinService, Requester
+from bot.fields import FieldSpec
 from bot.rescue.models import SMS_LANGUAGES, Pin, PinRequest, is_xml_safe, normalize_phone
-from bot.slack import ids, messages
-from bot.slack.delivery import Delivery, Destination
-
-logger = logging.getLogger(__name__)
+from bot.slack import ids
 
 
 def rescue_length(text: str) -> int:
@@ -96,60 +89,6 @@ def _field_error(spec: FieldSpec, text: str) -> str | None:
     return None
 
 
-class PinSubmission:
-    """Handles the PIN form's view_submission and delivers the outcome when it comes."""
-
-    def __init__(self, settings: Settings, pins: PinService, delivery: Delivery) -> None:
-        self._settings = settings
-        self._pins = pins
-        self._delivery = delivery
-
-    def handle(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """Answer with inline errors, or close the modal and queue the PIN request."""
-        user_id = dig(body, "user", "id")
-        # Connected and SSO technicians are sorted out after ack(), when the code is chosen.
-        may_connect = self._settings.linking or self._settings.sso_enabled
-        if not isinstance(user_id, str) or not (may_connect or self._settings.is_allowed(user_id)):
-            ack(
-                response_action="errors",
-                errors={ids.field_block("name"): texts.ERROR_NOT_ALLOWED_SUBMIT},
-            )
-            return
-        request, errors = read_pin_form(
-            dig(view, "state", "values"), self._settings.visible_fields, sms=self._settings.show_sms
-        )
-        if request is None:
-            ack(response_action="errors", errors=errors)
-            return
-        ack()
-        destination = Destination.from_metadata(user_id, dig(view, "private_metadata"))
-        requester = Requester(team_id=str(dig(body, "team", "id") or ""), user_id=user_id)
-        self._pins.submit(
-            requester,
-            request,
-            lambda outcome, audit_id: self._deliver(destination, request, outcome, audit_id),
-        )
-
-    def _deliver(
-        self, destination: Destination, request: PinRequest, outcome: Outcome, audit_id: int | None
-    ) -> None:
-        if isinstance(outcome, Pin):
-            message = messages.pin_ready(
-                outcome,
-                name=request.name,
-                language=self._settings.customer_language,
-                sms_number=request.sms_number,
-                buttons=PinButtons(
-                    audit_id, outcome.code, request.name, request.sms_number, request.sms_language
-                ).to_value(),
-            )
-        else:
-            message = messages.pin_failed(
-                outcome, name=request.name, timeout_seconds=self._settings.rescue_timeout
-            )
-        self._delivery.send(destination, message)
-
-
 @dataclass(frozen=True)
 class PinButtons:
     """What the buttons under a PIN need, carried in their value (a click brings no message)."""
@@ -186,3 +125,31 @@ class PinButtons:
         if not (audit_id is None or isinstance(audit_id, int)) or not isinstance(name, str):
             return None
         return cls(audit_id, pin.code, name, sms if isinstance(sms, str) else "", str(lang))
+
+
+def read_connect_form(values: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """The form's email, password and code, or inline errors keyed by block_id."""
+    raw = {
+        key: dig(values, block_id, ids.FIELD_ACTION, "value")
+        for key, block_id in (
+            ("email", ids.CONNECT_EMAIL_BLOCK),
+            ("password", ids.CONNECT_PASSWORD_BLOCK),
+            ("code", ids.CONNECT_CODE_BLOCK),
+        )
+    }
+    form = {k: v if isinstance(v, str) else "" for k, v in raw.items()}
+    # Passwords may start or end with a space; emails and codes pasted from elsewhere may not.
+    form["email"], form["code"] = form["email"].strip(), form["code"].strip()
+    email, password, code = form["email"], form["password"], form["code"]
+    errors: dict[str, str] = {}
+    if not all(is_xml_safe(v) for v in form.values()):
+        errors[ids.CONNECT_CODE_BLOCK] = texts.ERROR_UNSAFE
+    elif code and (email or password):
+        errors[ids.CONNECT_CODE_BLOCK] = texts.CONNECT_NOT_BOTH
+    elif not code and email and not password:
+        errors[ids.CONNECT_PASSWORD_BLOCK] = texts.CONNECT_NEED_PASSWORD
+    elif not code and password and not email:
+        errors[ids.CONNECT_EMAIL_BLOCK] = texts.CONNECT_NEED_EMAIL
+    elif not (code or email):
+        errors[ids.CONNECT_EMAIL_BLOCK] = texts.CONNECT_NEED_ONE
+    return ({} if errors else form), errors

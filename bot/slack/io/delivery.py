@@ -9,8 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+
+from bot.slack.io import SLACK_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ class Delivery:
             response = WebhookClient(url, timeout=WEBHOOK_TIMEOUT).send(
                 response_type="ephemeral", replace_original=False, **message
             )
-        except (OSError, SlackClientError) as error:
+        except SLACK_FAILURES as error:
             logger.warning("response_url failed: %s", type(error).__name__)
             return False
         if response.status_code != 200:
@@ -105,7 +107,7 @@ class Delivery:
         except SlackApiError as error:
             logger.warning("%s failed: %s", method, error.response.get("error"))
             return False
-        except (OSError, SlackClientError) as error:
+        except SLACK_FAILURES as error:
             logger.warning("%s failed: %s", method, type(error).__name__)
             return False
         return True

@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.io import SLACK_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def _user(client: WebClient, user_id: str) -> dict[str, Any]:
     """users.info's user object, or {} when Slack won't say."""
     try:
         response = client.users_info(user=user_id)
-    except (SlackApiError, SlackClientError, OSError) as error:
+    except SLACK_FAILURES as error:
         logger.warning("users.info for user=%s failed: %s", user_id, type(error).__name__)
         return {}
     user = response.get("user")
@@ -46,7 +47,7 @@ class Lookups:
         """A link to the message, or None."""
         try:
             response = self._client.chat_getPermalink(channel=channel_id, message_ts=message_ts)
-        except (SlackApiError, SlackClientError, OSError) as error:
+        except SLACK_FAILURES as error:
             logger.warning("chat.getPermalink failed: %s", type(error).__name__)
             return None
         link = response.get("permalink")

@@ -1,0 +1,83 @@
+"""lenspin's own records, shared by use cases and the store: who asked, which code, what came."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked for a PIN, as Slack names them (enterprise_id is "" outside Enterprise Grid)."""
+
+    team_id: str
+    user_id: str
+    enterprise_id: str = ""
+
+
+class CodeSource(enum.Enum):
+    """Where a request's auth code came from; recorded in the audit trail."""
+
+    LINKED = "linked"
+    SSO = "sso"
+    SHARED = "shared"
+
+
+class LinkSource(enum.Enum):
+    """How a technician's own auth code was obtained."""
+
+    PASSWORD = "password"  # noqa: S105 (a name, not a secret)
+    TOKEN = "token"  # noqa: S105
+    SSO = "sso"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An auth code and where it came from."""
+
+    auth_code: str = field(repr=False)
+    source: CodeSource
+
+
+@dataclass(frozen=True)
+class Link:
+    """A Slack user's own Rescue account, with the auth code decrypted."""
+
+    team_id: str
+    user_id: str
+    auth_code: str = field(repr=False)
+    email: str
+    organization: str
+    source: LinkSource
+    linked_at: datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One PIN request and its outcome, as lenspin records it."""
+
+    team_id: str
+    user_id: str
+    requested_at: datetime
+    # Each PIN field's text by key (bot.fields.PIN_FIELDS).
+    fields: Mapping[str, str]
+    no_tech_console: bool
+    code_source: CodeSource
+    result: str
+    latency_ms: int | None
+    pin: str | None = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """The customer's name as the technician typed it."""
+        return self.fields.get("name", "")
+
+
+@dataclass(frozen=True)
+class AuditRecord(AuditEntry):
+    """An AuditEntry as stored, with its id."""
+
+    id: int

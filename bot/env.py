@@ -1,0 +1,200 @@
+"""Reading environment variables for Settings, collecting every problem instead of the first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from bot.fields import PIN_FIELDS, FieldSpec, PinField
+
+ALL_USERS = "*"
+# Slack gives up on a modal after 3 s, but the Rescue call runs after ack(): only the
+# technician's patience bounds it. Two minutes is far beyond any healthy answer.
+MAX_RESCUE_TIMEOUT = 120.0
+
+# What LENSPIN_HIDDEN_FIELDS may hide: every field but the name, the checkbox and SMS.
+HIDEABLE: tuple[str, ...] = (
+    *(f.key for f in PIN_FIELDS if not f.required),
+    "no_tech_console",
+    "sms",
+)
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class EnvReader:
+    """Reads variables and collects problems instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.env.get(name, "").strip() or default
+
+    def required(self, name: str, what: str) -> str:
+        value = self.text(name)
+        if not value:
+            self.problem(f"{name}: missing; {what}")
+        return value
+
+    def url(self, name: str, default: str, *, trailing_slash: bool = False) -> str:
+        value = self.text(name, default)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.problem(f"{name}: {value!r} is not an http(s) URL")
+            return default
+        if trailing_slash and not value.endswith("/"):
+            value += "/"
+        return value
+
+    def choice(
+        self, name: str, options: tuple[str, ...], default: str, *, upper: bool = False
+    ) -> str:
+        value = self.text(name, default)
+        value = value.upper() if upper else value
+        if value not in options:
+            self.problem(f"{name}: {value!r} is not one of {', '.join(options)}")
+            return default
+        return value
+
+    def seconds(self, name: str, default: float) -> float:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= MAX_RESCUE_TIMEOUT:
+            self.problem(f"{name}: {raw!r} must be a number of seconds above 0 and at most 120")
+            return default
+        return value
+
+    def port(self, name: str, default: int) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            self.problem(f"{name}: {raw!r} is not a TCP port number")
+            return default
+        return int(raw)
+
+    def allowed_users(self, *, required: bool) -> frozenset[str]:
+        raw = self.text("LENSPIN_ALLOWED_USERS")
+        if not raw:
+            if required:
+                self.problem(
+                    "LENSPIN_ALLOWED_USERS: missing; who may get PINs with RESCUE_AUTH_CODE: "
+                    "Slack member IDs separated by commas (U0123ABCD,U0456EFGH), or * for "
+                    "everyone in the workspace"
+                )
+            return frozenset()
+        ids = frozenset(part.strip() for part in raw.split(",") if part.strip())
+        bad = sorted(i for i in ids if i != ALL_USERS and not _USER_ID.match(i))
+        if bad:
+            self.problem(
+                f"LENSPIN_ALLOWED_USERS: {', '.join(bad)} not Slack member IDs "
+                "(like U0123ABCD; find one under a profile's ⋮ menu, 'Copy member ID')"
+            )
+        return ids
+
+    def label(self, name: str, default: str, *, limit: int) -> str:
+        value = self.text(name, default)
+        if len(value) > limit:
+            self.problem(f"{name}: at most {limit} characters (has {len(value)})")
+            return default
+        return value
+
+    def field_spec(self, pin_field: PinField, *, hidden: bool) -> FieldSpec:
+        return FieldSpec(
+            key=pin_field.key,
+            # Slack cuts labels at 2000 characters; a label that long helps nobody.
+            label=self.label(f"LENSPIN_LABEL_{pin_field.setting}", pin_field.label, limit=150),
+            hint=self.label(f"LENSPIN_HINT_{pin_field.setting}", pin_field.hint, limit=2000),
+            max_length=pin_field.limit,
+            required=pin_field.required,
+            hidden=hidden,
+        )
+
+    def switch(self, name: str, *, default: bool) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in ("1", "on", "true", "yes"):
+            return True
+        if raw in ("0", "off", "false", "no"):
+            return False
+        self.problem(f"{name}: {raw!r} is not on or off")
+        return default
+
+    def whole_number(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        if not raw.isdigit() or int(raw) < minimum:
+            self.problem(f"{name}: {raw!r} must be a whole number of at least {minimum}")
+            return default
+        return int(raw)
+
+    def encryption_key(self) -> str:
+        from bot.store.crypto import Keyring  # noqa: PLC0415 (cryptography, only when set)
+
+        raw = self.text("LENSPIN_ENCRYPTION_KEY")
+        if not raw:
+            self.problem(
+                "LENSPIN_ENCRYPTION_KEY: missing; it encrypts connected Rescue accounts and the "
+                "PINs kept in the history. Create one with: python -m bot keygen"
+            )
+            return ""
+        try:
+            Keyring.from_setting(raw)
+        except ValueError as error:
+            self.problem(f"LENSPIN_ENCRYPTION_KEY: {error}; create one with: python -m bot keygen")
+            return ""
+        return raw
+
+    def sso(self) -> tuple[str, str]:
+        company, password = self.text("RESCUE_SSO_COMPANY_ID"), self.text("RESCUE_SSO_PASSWORD")
+        if bool(company) != bool(password):
+            self.problem(
+                "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD: set both for single sign-on, "
+                "or neither"
+            )
+            return "", ""
+        if company and not company.isdigit():
+            self.problem(f"RESCUE_SSO_COMPANY_ID: {company!r} is not Rescue's numeric company id")
+            return "", ""
+        return company, password
+
+    def sso_ids(self) -> dict[str, str]:
+        raw = self.text("LENSPIN_SSO_IDS")
+        pairs = [p.strip() for p in raw.split(",") if p.strip()]
+        result = {}
+        for pair in pairs:
+            user, sep, sso_id = (x.strip() for x in pair.partition("="))
+            if not sep or not _USER_ID.match(user) or not sso_id:
+                self.problem(
+                    f"LENSPIN_SSO_IDS: {pair!r} is not MEMBER_ID=SSO_ID (like U0123ABCD=jane@corp)"
+                )
+                continue
+            result[user] = sso_id
+        return result
+
+    def hidden_fields(self) -> frozenset[str]:
+        raw = self.text("LENSPIN_HIDDEN_FIELDS")
+        names = frozenset(p.strip().lower() for p in raw.split(",") if p.strip())
+        unknown = sorted(names - set(HIDEABLE))
+        if "name" in unknown:
+            self.problem("LENSPIN_HIDDEN_FIELDS: the name field is required by Rescue")
+            unknown.remove("name")
+        if unknown:
+            self.problem(
+                f"LENSPIN_HIDDEN_FIELDS: unknown {', '.join(unknown)}; "
+                f"choose from {', '.join(HIDEABLE)}"
+            )
+        return names & set(HIDEABLE)

@@ -1,0 +1,67 @@
+"""What Rescue's answers mean to a technician: the one place result codes become words."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.accounts import LinkStale, NotConnected
+from bot.pins import NotSent
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
+from bot.rescue.models import AccountResult, AuthResult, ResultCode
+
+_REJECTED: dict[ResultCode, str] = {
+    ResultCode.ERROR: texts.REJECTED_ERROR,
+    ResultCode.NOT_LOGGED_IN: texts.REJECTED_NOT_LOGGED_IN,
+    ResultCode.NOT_TECHNICIAN: texts.REJECTED_NOT_TECHNICIAN,
+    ResultCode.NO_TECH_CONSOLE_RUNNING: texts.REJECTED_NO_TECH_CONSOLE,
+    ResultCode.OUT_OF_PIN_CODES: texts.REJECTED_OUT_OF_PIN_CODES,
+    ResultCode.POLL_RATE_EXCEEDED: texts.REJECTED_POLL_RATE,
+    ResultCode.USER_IS_DELETED: texts.REJECTED_USER_DELETED,
+    ResultCode.USER_DELETED_OR_DISABLED: texts.REJECTED_USER_DISABLED,
+    ResultCode.INVALID_SECRET_AUTH_CODE: texts.REJECTED_AUTH_CODE,
+    ResultCode.NO_ACCESS_TO_LENS: texts.REJECTED_NO_LENS,
+}
+
+# Most specific first: LinkStale and NotConnected are kinds of NotSent.
+_NOT_REJECTED: tuple[tuple[type[RescueError], str], ...] = (
+    (Unavailable, texts.UNAVAILABLE),
+    (LinkStale, texts.LINK_STALE),
+    (NotConnected, texts.NEEDS_CONNECT),
+    (NotSent, texts.NOT_SENT),
+)
+
+_DISABLED = frozenset(
+    {
+        AccountResult.USER_DELETED_OR_DISABLED,
+        ResultCode.USER_DELETED_OR_DISABLED,
+        ResultCode.USER_IS_DELETED,
+    }
+)
+
+
+def pin_failure(error: RescueError, *, timeout_seconds: float) -> str:
+    """Say why there is no PIN and what to do next, for any failure."""
+    if isinstance(error, Rejected):
+        code = error.code
+        return (
+            _REJECTED.get(code, texts.UNKNOWN_ANSWER)
+            if isinstance(code, ResultCode)
+            else (texts.UNKNOWN_ANSWER)
+        )
+    if isinstance(error, Timeout):
+        return texts.TIMEOUT.format(seconds=f"{timeout_seconds:g}")
+    for kind, text in _NOT_REJECTED:
+        if isinstance(error, kind):
+            return text
+    return texts.UNEXPECTED
+
+
+def connect_failure(error: RescueError) -> str:
+    """Say why connecting a Rescue account failed, and what to do."""
+    if isinstance(error, Rejected):
+        if error.code is AuthResult.INVALID:
+            return texts.CONNECT_WRONG_PASSWORD
+        if error.code in _DISABLED:
+            return texts.CONNECT_DISABLED
+        if error.code is AccountResult.INVALID_SECRET_AUTH_CODE:
+            return texts.CONNECT_WRONG_CODE
+    return texts.CONNECT_UNREACHABLE

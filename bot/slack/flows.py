@@ -1,0 +1,50 @@
+"""Steps several listeners share: who may open the form, opening it, refreshing the Home tab."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot import texts
+from bot.accounts import StatusKind
+from bot.domain import Requester
+from bot.slack.blocks.history import history_blocks
+from bot.slack.blocks.home import home
+from bot.slack.blocks.status import status_text
+from bot.slack.deps import SlackDeps
+from bot.slack.io.views import open_view, publish_home
+
+
+def refusal(deps: SlackDeps, who: Requester) -> str | None:
+    """Why this user may not open the PIN form, or None; reads the database only if needed."""
+    settings = deps.settings
+    if settings.is_allowed(who.user_id) or settings.sso_enabled:
+        return None
+    if not settings.linking:
+        return texts.NOT_ALLOWED.format(user_id=who.user_id)
+    # Only someone outside the allowlist needs a look at the database, after ack().
+    return None if deps.accounts.has_own_code(who.team_id, who.user_id) else texts.NEEDS_CONNECT
+
+
+def open_form(client: WebClient, trigger_id: str, view: dict[str, Any], respond: Respond) -> None:
+    """Open a modal with a fresh trigger; if Slack refuses, say so plainly."""
+    if not open_view(client, trigger_id, view):
+        respond(text=texts.MODAL_FAILED, response_type="ephemeral")
+
+
+def refresh_home(deps: SlackDeps, who: Requester) -> None:
+    """Build and publish the user's Home tab (slow: run it in the background)."""
+    status = deps.accounts.status(who.team_id, who.user_id)
+    entries = deps.history(who.team_id, who.user_id)
+    view = home(
+        status_text(status),
+        connected=status.kind in (StatusKind.LINKED, StatusKind.STALE),
+        can_connect=deps.settings.linking,
+        history=history_blocks(
+            entries, now=datetime.now(UTC), visible_minutes=deps.settings.pin_visible_minutes
+        ),
+    )
+    publish_home(deps.client, who.user_id, view)

@@ -1,0 +1,135 @@
+"""Button clicks: the Home tab's Connect and Disconnect, and the buttons under a PIN."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import texts
+from bot.rescue.models import Pin
+from bot.slack import ids
+from bot.slack.blocks.messages import customer_post, pin_ready, share_failed
+from bot.slack.blocks.modals import connect_modal, pin_modal_for
+from bot.slack.deps import SlackDeps
+from bot.slack.flows import open_form, refresh_home
+from bot.slack.forms import PinButtons, dig
+from bot.slack.io.delivery import Destination
+from bot.slack.io.views import open_view, post_message
+from bot.slack.who import requester
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Route every button lenspin puts in the Home tab and under a PIN."""
+    home, pin = HomeButtons(deps), PinMessageButtons(deps)
+    app.action(ids.HOME_CONNECT_ACTION)(home.connect)
+    app.action(ids.HOME_DISCONNECT_ACTION)(home.disconnect)
+    app.action(ids.SHARE_ACTION)(pin.share)
+    app.action(ids.AGAIN_ACTION)(pin.again)
+
+
+def clicked(body: dict[str, Any]) -> PinButtons | None:
+    """The value of the button clicked, decoded."""
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    return PinButtons.from_value(action.get("value") if isinstance(action, dict) else None)
+
+
+def channel_of(body: dict[str, Any]) -> str:
+    """The conversation the clicked message is in ("" if Slack did not say)."""
+    return str(dig(body, "channel", "id") or dig(body, "container", "channel_id") or "")
+
+
+class HomeButtons:
+    """Connect opens the connect form; Disconnect forgets the account and refreshes the tab."""
+
+    def __init__(self, deps: SlackDeps) -> None:
+        self._deps = deps
+
+    def connect(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Open the connect form with the click's trigger."""
+        ack()
+        open_view(client, str(body.get("trigger_id", "")), connect_modal())
+
+    def disconnect(self, ack: Ack, context: BoltContext) -> None:
+        """Forget the account (the button asked for confirmation), then refresh the tab."""
+        ack()
+        who = requester(context)
+
+        def disconnect() -> None:
+            self._deps.accounts.disconnect(who.team_id, who.user_id)
+            refresh_home(self._deps, who)
+
+        self._deps.background(disconnect)
+
+
+class PinMessageButtons:
+    """'Share instructions here' and 'New PIN for the same customer'."""
+
+    def __init__(self, deps: SlackDeps) -> None:
+        self._deps = deps
+
+    def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """Post only the customer's steps in the conversation, then say so privately."""
+        ack()
+        buttons = clicked(body)
+        channel_id = channel_of(body)
+        if buttons is None or not channel_id:
+            return
+        self._deps.background(lambda: self._share(buttons, channel_id, respond))
+
+    def _share(self, buttons: PinButtons, channel_id: str, respond: Respond) -> None:
+        language = self._deps.settings.customer_language
+        pin = Pin(buttons.pin)
+        if not post_message(self._deps.client, channel_id, customer_post(pin, language)):
+            respond(
+                response_type="ephemeral", replace_original=False, **share_failed(pin, language)
+            )
+            return
+        # The private message now says it was shared, and loses its share button.
+        updated = pin_ready(
+            pin,
+            name=buttons.name,
+            language=language,
+            sms_number=buttons.sms_number,
+            buttons=buttons.to_value(),
+            shared=True,
+        )
+        respond(replace_original=True, response_type="ephemeral", **updated)
+
+    def again(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        """Reopen the PIN form with everything the technician sent last time."""
+        ack()
+        buttons = clicked(body)
+        who = requester(context)
+        previous = (
+            self._deps.previous_request(buttons.audit_id, who.team_id, who.user_id)
+            if buttons is not None and buttons.audit_id is not None
+            else None
+        )
+        if buttons is None or previous is None:
+            respond(text=texts.AGAIN_GONE, response_type="ephemeral", replace_original=False)
+            return
+        values = {**previous.fields, "sms_number": buttons.sms_number}
+        values["sms_language"] = buttons.sms_language
+        destination = Destination(
+            who.user_id, channel_of(body), str(body.get("response_url") or "")
+        )
+        view = pin_modal_for(
+            self._deps.settings,
+            values=values,
+            no_tech_console=previous.no_tech_console,
+            private_metadata=destination.to_metadata(),
+        )
+        open_form(client, str(body.get("trigger_id", "")), view, respond)

@@ -1,0 +1,129 @@
+"""The forms' submissions: the PIN form queues a request; the connect form checks an account."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import texts
+from bot.domain import Requester
+from bot.pins import Outcome
+from bot.rescue.errors import RescueError
+from bot.rescue.models import Pin, PinRequest
+from bot.slack import ids
+from bot.slack.blocks.messages import pin_failed, pin_ready
+from bot.slack.blocks.modals import notice_modal
+from bot.slack.blocks.outcomes import connect_failure
+from bot.slack.blocks.status import connected_text
+from bot.slack.deps import SlackDeps
+from bot.slack.flows import refresh_home
+from bot.slack.forms import PinButtons, dig, read_connect_form, read_pin_form
+from bot.slack.io.delivery import Destination
+from bot.slack.io.views import update_view
+from bot.slack.who import requester
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Route the two forms' submissions here."""
+    app.view_submission(ids.PIN_MODAL)(PinFormSubmitted(deps).handle)
+    app.view_submission(ids.CONNECT_MODAL)(ConnectFormSubmitted(deps).handle)
+
+
+class PinFormSubmitted:
+    """Validates the PIN form again, then queues the request and delivers its outcome."""
+
+    def __init__(self, deps: SlackDeps) -> None:
+        self._deps = deps
+        self._settings = deps.settings
+
+    def handle(self, ack: Ack, context: BoltContext, view: dict[str, Any]) -> None:
+        """Answer with inline errors, or close the modal and queue the PIN request."""
+        who = requester(context)
+        # Connected and SSO technicians are sorted out after ack(), when the code is chosen.
+        may_connect = self._settings.linking or self._settings.sso_enabled
+        if not who.user_id or not (may_connect or self._settings.is_allowed(who.user_id)):
+            ack(
+                response_action="errors",
+                errors={ids.field_block("name"): texts.ERROR_NOT_ALLOWED_SUBMIT},
+            )
+            return
+        request, errors = read_pin_form(
+            dig(view, "state", "values"), self._settings.visible_fields, sms=self._settings.show_sms
+        )
+        if request is None:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        destination = Destination.from_metadata(who.user_id, dig(view, "private_metadata"))
+        self._deps.pins.submit(
+            who,
+            request,
+            lambda outcome, audit_id: self._deliver(destination, request, outcome, audit_id),
+        )
+
+    def _deliver(
+        self, destination: Destination, request: PinRequest, outcome: Outcome, audit_id: int | None
+    ) -> None:
+        settings = self._settings
+        if isinstance(outcome, Pin):
+            buttons = PinButtons(
+                audit_id, outcome.code, request.name, request.sms_number, request.sms_language
+            )
+            message = pin_ready(
+                outcome,
+                name=request.name,
+                language=settings.customer_language,
+                sms_number=request.sms_number,
+                buttons=buttons.to_value(),
+            )
+        else:
+            message = pin_failed(
+                outcome, name=request.name, timeout_seconds=settings.rescue_timeout
+            )
+        self._deps.delivery.send(destination, message)
+
+
+class ConnectFormSubmitted:
+    """Checks the credentials with Rescue off Bolt's threads and shows the outcome in place."""
+
+    def __init__(self, deps: SlackDeps) -> None:
+        self._deps = deps
+
+    def handle(
+        self, ack: Ack, context: BoltContext, view: dict[str, Any], client: WebClient
+    ) -> None:
+        """Inline errors, or a 'checking' view at once and the outcome when Rescue answers."""
+        form, errors = read_connect_form(dig(view, "state", "values"))
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack(
+            response_action="update", view=notice_modal(texts.CONNECT_TITLE, texts.CONNECT_CHECKING)
+        )
+        who = requester(context)
+        view_id = str(dig(view, "id") or "")
+        self._deps.background(lambda: self._connect(client, who, view_id, form))
+
+    def _connect(
+        self, client: WebClient, who: Requester, view_id: str, form: dict[str, str]
+    ) -> None:
+        accounts = self._deps.accounts
+        try:
+            if form["code"]:
+                account = accounts.connect_with_code(who.team_id, who.user_id, form["code"])
+            else:
+                account = accounts.connect_with_password(
+                    who.team_id, who.user_id, email=form["email"], password=form["password"]
+                )
+        except RescueError as error:
+            logger.info("Connecting user=%s failed: %s", who.user_id, type(error).__name__)
+            outcome = notice_modal(texts.CONNECT_FAILED_TITLE, connect_failure(error))
+        else:
+            outcome = notice_modal(texts.CONNECT_DONE_TITLE, connected_text(account))
+        update_view(client, view_id, outcome)
+        refresh_home(self._deps, who)
