@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.config import ConfigError, Settings, database_unreachable
+from bot.config import ConfigError, Settings, database_unreachable, load_settings
 from bot.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -23,12 +23,19 @@ SOCKET_MODE_REFUSED = (
 )
 
 
+# What the Procfile passes to `python -m bot web`, and what `python -m bot` serves HTTP with.
+GUNICORN_ARGS = ["--config", "python:bot.gunicorn_conf", "bot.web:create_application()"]
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (a return per command)
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser(
         "run", help="run the bot: Socket Mode with SLACK_APP_TOKEN, else HTTP (the default)"
+    )
+    commands.add_parser(
+        "web", help="the Procfile's web process: check the settings, then serve with gunicorn"
     )
     commands.add_parser("demo", help="run the whole /lenspin flow on this machine with stand-ins")
     commands.add_parser("migrate", help="create or update the database schema (DATABASE_URL)")
@@ -41,8 +48,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (a return per c
     )
     audit = commands.add_parser("audit", help="export the audit trail")
     audit.add_argument("--since", required=True, help="first day to export, e.g. 2026-01-01")
-    args = parser.parse_args(argv)
+    # `web` hands whatever follows it to gunicorn; every other command takes only its own.
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "web":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     load_dotenv(find_dotenv(usecwd=True), override=False)
+    if args.command == "web":
+        return serve_http(rest or GUNICORN_ARGS)
     if args.command == "demo":
         from bot.devtools.demo import run_demo  # noqa: PLC0415 (stand-ins only for the demo)
 
@@ -131,9 +143,23 @@ def run() -> int:
     if settings.socket_mode:
         return run_socket_mode(settings)
     # The same server and settings as the Procfile, so local runs behave like production.
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf"]
-    os.execv(sys.executable, [*command, "bot.web:create_application()"])  # noqa: S606
-    return 0  # pragma: no cover (execv does not return)
+    return serve_http(GUNICORN_ARGS)
+
+
+def serve_http(gunicorn_args: list[str]) -> int:
+    """Serve HTTP with gunicorn in this process, once the settings are known to be good."""
+    # gunicorn reads WEB_CONCURRENCY with int() as it is imported: a bad value would be a
+    # traceback, so every setting is checked (and named) before gunicorn is loaded.
+    try:
+        load_settings()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    from gunicorn.app.wsgiapp import run as gunicorn  # noqa: PLC0415
+
+    sys.argv = ["gunicorn", *gunicorn_args]
+    gunicorn()
+    return 0  # pragma: no cover (gunicorn exits the process itself)
 
 
 def run_socket_mode(settings: Settings) -> int:

@@ -23,6 +23,7 @@ def test_defaults_make_a_runnable_http_bot() -> None:
     assert settings.rescue_soap_version == "1.1"
     assert settings.rescue_timeout == 15.0
     assert settings.port == 3000
+    assert (settings.web_concurrency, settings.gunicorn_threads) == (2, 8)
     assert not settings.socket_mode
     assert [f.key for f in settings.visible_fields] == [
         "name",
@@ -63,6 +64,8 @@ def test_every_invalid_value_is_named() -> None:
         "RESCUE_SOAP_VERSION": "2.0",
         "RESCUE_TIMEOUT": "soon",
         "PORT": "99999",
+        "WEB_CONCURRENCY": "two",
+        "GUNICORN_THREADS": "0",
         "LENSPIN_ALLOWED_USERS": "U0123ABCD,jane",
         "LENSPIN_HIDDEN_FIELDS": "name,custom9",
         "LOG_LEVEL": "chatty",
@@ -78,6 +81,8 @@ def test_every_invalid_value_is_named() -> None:
         "RESCUE_SOAP_VERSION",
         "RESCUE_TIMEOUT",
         "PORT",
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
         "LENSPIN_ALLOWED_USERS",
         "LENSPIN_HIDDEN_FIELDS",
         "LOG_LEVEL",

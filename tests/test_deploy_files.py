@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
+from bot.__main__ import GUNICORN_ARGS
 from bot.config import Settings
 from bot.devtools.web_process import procfile_command
 from bot.slack import ids
@@ -48,7 +50,7 @@ def test_manifest_has_the_command_interactivity_and_only_needed_scopes() -> None
 
 
 def test_env_example_lists_every_variable_the_bot_reads() -> None:
-    sources = [ROOT / "bot" / "config.py", ROOT / "bot" / "gunicorn_conf.py"]
+    sources = [ROOT / "bot" / name for name in ("config.py", "env.py", "gunicorn_conf.py")]
     pattern = re.compile(r'"((?:SLACK|RESCUE|LENSPIN|LOG|WEB|GUNICORN|DATABASE)_[A-Z0-9_]+|PORT)"')
     read = {name for path in sources for name in pattern.findall(path.read_text())}
     read |= {
@@ -74,10 +76,10 @@ def test_env_example_as_is_gives_a_clear_error_not_a_crash() -> None:
     assert "LENSPIN_ENCRYPTION_KEY" in str(caught.value)
 
 
-def test_procfile_runs_gunicorn_on_the_platform_port() -> None:
-    command = procfile_command("web")
-    assert command.startswith("gunicorn ")
-    assert "bot.web:create_application()" in command
+def test_procfile_checks_the_settings_then_runs_gunicorn() -> None:
+    command = shlex.split(procfile_command("web"))
+    assert command[:4] == ["python", "-m", "bot", "web"]
+    assert command[4:] == GUNICORN_ARGS
     assert procfile_command("release") == "python -m bot migrate"
 
 

@@ -49,6 +49,19 @@ def test_platform_variables_win_over_the_env_file(tmp_path: Path) -> None:
     assert "RESCUE_SOAP_VERSION" not in result.stderr  # the platform's 1.2 won
 
 
+def test_a_bad_server_setting_is_named_not_a_traceback(
+    slack: FakeSlack, rescue: FakeRescue
+) -> None:
+    process = WebProcess(app_env(slack, rescue, WEB_CONCURRENCY="lots", PORT="http"))
+    with pytest.raises(RuntimeError) as caught:
+        process.start(timeout=20)
+    process.stop()
+    output = str(caught.value)
+    assert "WEB_CONCURRENCY: 'lots' must be a whole number of at least 1" in output
+    assert "PORT: 'http' is not a TCP port number" in output
+    assert "Traceback" not in output
+
+
 def test_the_web_process_refuses_to_start_without_configuration() -> None:
     process = WebProcess({})
     with pytest.raises(RuntimeError) as caught:
