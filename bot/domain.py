@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.fields import NAME
+
 
 @dataclass(frozen=True)
 class Requester:
@@ -73,7 +75,7 @@ class AuditEntry:
     @property
     def name(self) -> str:
         """The customer's name as the technician typed it."""
-        return self.fields.get("name", "")
+        return self.fields.get(NAME, "")
 
 
 @dataclass(frozen=True)

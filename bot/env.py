@@ -189,9 +189,9 @@ class EnvReader:
         raw = self.text("LENSPIN_HIDDEN_FIELDS")
         names = frozenset(p.strip().lower() for p in raw.split(",") if p.strip())
         unknown = sorted(names - set(HIDEABLE))
-        if "name" in unknown:
-            self.problem("LENSPIN_HIDDEN_FIELDS: the name field is required by Rescue")
-            unknown.remove("name")
+        for key in sorted(set(unknown) & {f.key for f in PIN_FIELDS if f.required}):
+            self.problem(f"LENSPIN_HIDDEN_FIELDS: the {key} field is required by Rescue")
+            unknown.remove(key)
         if unknown:
             self.problem(
                 f"LENSPIN_HIDDEN_FIELDS: unknown {', '.join(unknown)}; "

@@ -64,6 +64,9 @@ PIN_FIELDS: tuple[PinField, ...] = (
         exported=True,
     ),
 )
+# The two fields lenspin itself fills: the session's name, and the tracking reference.
+NAME = PIN_FIELDS[0].key
+TRACKING = PIN_FIELDS[-1].key
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in PIN_FIELDS)
 FIELD_LIMITS: dict[str, int] = {f.key: f.limit for f in PIN_FIELDS}
 # The fields an admin may turn into free text fields for message links (not the name or tracking).

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Self
 
-from bot.fields import field_values
+from bot.fields import NAME, field_values
 
 PIN_LENGTH = 6
 
@@ -128,7 +128,7 @@ class PinRequest:
     @property
     def name(self) -> str:
         """The customer's name, which Rescue shows as the session's name."""
-        return self.fields["name"]
+        return self.fields[NAME]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import texts
 from bot.config import Settings
-from bot.fields import FieldSpec
+from bot.fields import NAME, FieldSpec
 from bot.rescue.models import is_xml_safe
 from bot.slack import ids
 from bot.slack.blocks.mrkdwn import Block, context, plain, section
@@ -73,7 +73,7 @@ def _text_input(spec: FieldSpec, value: str) -> Block:
         "action_id": ids.FIELD_ACTION,
         "max_length": spec.max_length,
     }
-    if spec.key == "name":
+    if spec.key == NAME:
         element["placeholder"] = plain(texts.NAME_PLACEHOLDER)
     initial = prefill(value, spec.max_length)
     if initial:

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot import texts
 from bot.domain import Requester
+from bot.fields import NAME
 from bot.slack import ids
 from bot.slack.blocks.history import history
 from bot.slack.blocks.modals import connect_modal, pin_modal_for
@@ -78,7 +79,7 @@ class LenspinCommand:
         )
         view = pin_modal_for(
             self._settings,
-            values={"name": str(command.get("text", ""))},
+            values={NAME: str(command.get("text", ""))},
             private_metadata=destination.to_metadata(),
         )
         open_form(client, str(command.get("trigger_id", "")), view, respond)

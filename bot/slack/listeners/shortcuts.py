@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import texts
+from bot.fields import NAME, TRACKING
 from bot.slack import ids
 from bot.slack.blocks.modals import pin_modal_for
 from bot.slack.deps import SlackDeps
@@ -73,11 +74,11 @@ class Shortcuts:
 
     def _prefill(self, channel_id: str, message_ts: str, author: str) -> dict[str, str]:
         settings = self._deps.settings
-        values = {"tracking": texts.MESSAGE_REFERENCE.format(channel=channel_id, ts=message_ts)}
+        values = {TRACKING: texts.MESSAGE_REFERENCE.format(channel=channel_id, ts=message_ts)}
         lookups = self._deps.lookups
         name = lookups.real_name(author) if author else None
         if name:
-            values["name"] = name
+            values[NAME] = name
         link_field = next(
             (f for f in settings.visible_fields if f.key == settings.message_link_field), None
         )

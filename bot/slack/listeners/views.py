@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import texts
 from bot.domain import Requester
+from bot.fields import NAME
 from bot.pins import Outcome
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin, PinRequest
@@ -49,7 +50,7 @@ class PinFormSubmitted:
         if not who.user_id or not (may_connect or self._settings.is_allowed(who.user_id)):
             ack(
                 response_action="errors",
-                errors={ids.field_block("name"): texts.ERROR_NOT_ALLOWED_SUBMIT},
+                errors={ids.field_block(NAME): texts.ERROR_NOT_ALLOWED_SUBMIT},
             )
             return
         request, errors = read_pin_form(
