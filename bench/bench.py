@@ -39,6 +39,7 @@ from bot import texts  # noqa: E402
 from bot.devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
 from bot.devtools.fake_slack import FakeSlack  # noqa: E402
 from bot.devtools.scenario import OpenedModal, open_pin_modal, submit_pin_modal  # noqa: E402
+from bot.domain import LinkSource  # noqa: E402
 from bot.rescue.models import RESCUE_INTERVAL  # noqa: E402
 from bot.store import Keyring, Store, generate_key  # noqa: E402
 
@@ -436,7 +437,7 @@ def connect_fill_users(database_url: str, team_id: str) -> None:
             auth_code=code,
             email=f"fill{i}@example.com",
             organization="Bench",
-            source="token",
+            source=LinkSource.TOKEN,
         )
     store.engine.dispose()
 
@@ -1045,7 +1046,7 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
         }
         burst_env = app_env(slack, burst_rescue, BURST_AUTH_CODE, extra_env)
         connect_fill_users(envs[LENSPIN]["DATABASE_URL"], slack.team_id)
-        report["gunicorn"] = gunicorn_settings(extra_env)
+        report["gunicorn"] = gunicorn_settings(envs[LENSPIN])
         try:
             progress(t0, f"start-up: {plan.startups} starts per app, interleaved")
             times = phase_startup(plan, envs, apps)
