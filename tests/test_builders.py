@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.devtools.fake_slack import view_errors
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
 from bot.slack import ids, messages, views
 from bot.slack.submissions import PinButtons
+from devtools.fake_slack import view_errors
 from tests.conftest import settings_for
 
 SETTINGS = settings_for()

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from bot.config import Settings
-from bot.devtools.web_process import procfile_command
 from bot.slack import ids
+from devtools.web_process import procfile_command
 from tests.conftest import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]

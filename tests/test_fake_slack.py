@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.devtools.fake_slack import FakeSlack
+from devtools.fake_slack import FakeSlack
 
 USER = "U0TECH1"
 OTHER_USER = "U0TECH2"

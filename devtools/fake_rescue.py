@@ -1095,7 +1095,7 @@ _OPERATIONS: dict[str, _Operation] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the fake in the foreground until Ctrl-C (or SIGTERM)."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.devtools.fake_rescue",
+        prog="python -m devtools.fake_rescue",
         description="Serve a fake LogMeIn Rescue API.asmx for manual runs and benchmarks.",
     )
     parser.add_argument("--host", default="127.0.0.1")
