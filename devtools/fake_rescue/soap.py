@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -19,6 +19,8 @@ CONTENT_TYPES = {"1.1": "text/xml; charset=utf-8", "1.2": "application/soap+xml;
 _VERSION_BY_MEDIA_TYPE = {"text/xml": "1.1", "application/soap+xml": "1.2"}
 _ENVELOPE_NS = {"1.1": SOAP11_NS, "1.2": SOAP12_NS}
 HTML = "text/html; charset=utf-8"
+# Rescue's namespace as the default one; lxml takes None for "no prefix", its stubs only str.
+_DEFAULT_NS = cast("dict[str, str]", {None: NS})
 
 # Operation name -> the names of its boolean fields: what the checks need to know of operations.
 Signatures = Mapping[str, frozenset[str]]
@@ -245,7 +247,7 @@ def build_response(
 ) -> bytes:
     """Serialize `<operation>Response` with its `<operation>Result` and further values."""
     envelope, body = _envelope(version)
-    response = etree.SubElement(body, f"{{{NS}}}{operation}Response", nsmap={None: NS})
+    response = etree.SubElement(body, f"{{{NS}}}{operation}Response", nsmap=_DEFAULT_NS)
     for name, text in ((f"{operation}Result", result), *values):
         etree.SubElement(response, f"{{{NS}}}{name}").text = text
     return _serialize(envelope)
