@@ -1,6 +1,11 @@
 """A fake Slack on loopback: the Web API and response_urls, and the platform calling the app."""
 
-from devtools.fake_slack.blocks import home_view_errors, message_error, view_errors
+from devtools.fake_slack.blocks import (
+    MessageProblem,
+    home_view_errors,
+    message_problem,
+    view_errors,
+)
 from devtools.fake_slack.fake import FakeSlack
 from devtools.fake_slack.records import ApiCall, AppResponse, ResponsePost
 from devtools.fake_slack.signing import SLACKBOT_USER_AGENT, signed_headers
@@ -24,9 +29,10 @@ __all__ = [
     "ApiCall",
     "AppResponse",
     "FakeSlack",
+    "MessageProblem",
     "ResponsePost",
     "home_view_errors",
-    "message_error",
+    "message_problem",
     "signed_headers",
     "view_errors",
 ]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from devtools.fake_slack.blocks import view_errors
 from devtools.fake_slack.records import AppResponse
 from devtools.fake_slack.signing import signed_headers
 from devtools.fake_slack.state import SlackState
@@ -92,11 +93,14 @@ class AppRequests:
         timestamp: int | None = None,
         signing_secret: str | None = None,
     ) -> AppResponse:
-        """POST a payload as `payload=<json>`, signed."""
+        """POST a payload as `payload=<json>`, signed; a view the app answers with is checked."""
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.send_signed(
+        response = self.send_signed(
             app_url, body, timeout=timeout, timestamp=timestamp, signing_secret=signing_secret
         )
+        if payload.get("type") == "view_submission":
+            _check_response_action(response)
+        return response
 
     def send_signed(
         self,
@@ -134,3 +138,21 @@ class AppRequests:
                 self._local.session = session
                 self._sessions.append(session)
         return session
+
+
+def _check_response_action(response: AppResponse) -> None:
+    """Refuse a view_submission answer whose new view Slack would not show."""
+    try:
+        answer = json.loads(response.body) if response.body.strip() else None
+    except ValueError:
+        return
+    if not isinstance(answer, dict) or answer.get("response_action") not in ("update", "push"):
+        return
+    errors = view_errors(answer.get("view"))
+    if errors:
+        # Slack would leave the modal as it was and show the user an error; nobody would see
+        # that in a test, so the fake fails the test instead.
+        raise AssertionError(
+            f"FakeSlack: the app answered response_action={answer['response_action']} with a "
+            f"view Slack refuses: {errors}"
+        )

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from devtools.fake_slack.blocks import message_error
+from devtools.fake_slack.blocks import message_problem
 from devtools.fake_slack.records import ResponsePost
 from devtools.fake_slack.server import Reply, text_reply
 from devtools.fake_slack.state import RESPONSE_URL_MAX_POSTS, SlackState, consume
@@ -49,9 +49,10 @@ def _reply(state: SlackState, path: str, decoded: Any, payload: dict[str, Any]) 
     if not isinstance(decoded, dict):
         return text_reply(400, "invalid_payload", "invalid_payload")
     is_message = not payload.get("delete_original")
-    error = message_error(payload) if is_message else None
-    if error:
-        return text_reply(400, error, error)
+    problem = message_problem(payload) if is_message else None
+    if problem:
+        # Slack answers a refused response_url post with its error code as the whole body.
+        return text_reply(400, problem.error, problem.error)
     issued.posts += 1
     if is_message:
         state.record_message(issued.user_id, "response_url", issued.channel_id, payload)

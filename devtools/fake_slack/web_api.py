@@ -12,7 +12,13 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from devtools.fake_slack.blocks import error_message, home_view_errors, message_error, view_errors
+from devtools.fake_slack.blocks import (
+    MessageProblem,
+    error_message,
+    home_view_errors,
+    message_problem,
+    view_errors,
+)
 from devtools.fake_slack.records import ApiCall
 from devtools.fake_slack.server import Reply, json_reply, text_reply
 from devtools.fake_slack.state import Failure, SlackState, Trigger, consume, stable_id
@@ -30,6 +36,12 @@ def _error(error: str, **extra: Any) -> dict[str, Any]:
 def invalid_arguments(messages: list[str]) -> dict[str, Any]:
     """Slack's answer to arguments it refuses, with one message per problem."""
     return _error("invalid_arguments", response_metadata={"messages": messages})
+
+
+def _refused(problem: MessageProblem) -> dict[str, Any]:
+    if not problem.messages:
+        return _error(problem.error)
+    return _error(problem.error, response_metadata={"messages": list(problem.messages)})
 
 
 class WebApi:
@@ -201,17 +213,23 @@ class WebApi:
         user = args.get("user")
         if not user:
             return _error("user_not_found")
-        error = self._channel_error(args.get("channel"), direct_ok=False) or message_error(args)
+        error = self._channel_error(args.get("channel"), direct_ok=False)
         if error:
             return _error(error)
+        problem = message_problem(args)
+        if problem:
+            return _refused(problem)
         self.state.record_message(str(user), "ephemeral", str(args["channel"]), args)
         return {"ok": True, "message_ts": self.state.ts()}
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel") or "")
-        error = self._channel_error(channel, direct_ok=True) or message_error(args)
+        error = self._channel_error(channel, direct_ok=True)
         if error:
             return _error(error)
+        problem = message_problem(args)
+        if problem:
+            return _refused(problem)
         ts = self.state.ts()
         user = channel if channel[:1] in ("U", "W") else self.state.dm_users.get(channel)
         if user is not None:
@@ -233,6 +251,9 @@ class WebApi:
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("ts"):
             return _error("message_not_found")
+        problem = message_problem(args)
+        if problem:
+            return _refused(problem)
         channel = args.get("channel")
         return {"ok": True, "channel": channel, "ts": args["ts"], "text": args.get("text") or ""}
 
