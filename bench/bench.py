@@ -36,12 +36,12 @@ from bench.launcher import (  # noqa: E402
     Worker,
 )
 from bot import texts  # noqa: E402
-from bot.devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
-from bot.devtools.fake_slack import FakeSlack  # noqa: E402
-from bot.devtools.scenario import OpenedModal, open_pin_modal, submit_pin_modal  # noqa: E402
 from bot.domain import LinkSource  # noqa: E402
 from bot.rescue.models import RESCUE_INTERVAL  # noqa: E402
 from bot.store import Keyring, Store, generate_key  # noqa: E402
+from devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
+from devtools.fake_slack import FakeSlack  # noqa: E402
+from devtools.scenario import OpenedModal, open_pin_modal, submit_pin_modal  # noqa: E402
 
 # Fixed, bench-only codes: lenspin paces per auth code across processes (a file under the
 # temp dir), so the main and burst instances, and any test run, must not share a code.

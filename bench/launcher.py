@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from bot.devtools.web_process import WebProcess, procfile_command
+from devtools.web_process import WebProcess, procfile_command
 
 LENSPIN_TARGET = "bot.web:create_application()"
 BARE_TARGET = "bench.bare_app:create_application()"

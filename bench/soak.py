@@ -25,8 +25,8 @@ from bench.bench import (  # noqa: E402
     migrated,
 )
 from bench.launcher import LENSPIN_TARGET, ServedApp  # noqa: E402
-from bot.devtools.fake_rescue import FakeRescue  # noqa: E402
-from bot.devtools.fake_slack import FakeSlack  # noqa: E402
+from devtools.fake_rescue import FakeRescue  # noqa: E402
+from devtools.fake_slack import FakeSlack  # noqa: E402
 
 CLIENTS = 8
 

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (a return per c
     if args.command == "web":
         return serve_http(rest or GUNICORN_ARGS)
     if args.command == "demo":
-        from bot.devtools.demo import run_demo  # noqa: PLC0415 (stand-ins only for the demo)
+        # Here, not at the top: the stand-ins live outside the product package, for the demo only.
+        from devtools.demo import run_demo  # noqa: PLC0415
 
         return run_demo()
     if args.command == "keygen":

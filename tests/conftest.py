@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.web_process import LOG_DIR_VARIABLE, WebProcess
 from bot.rescue.client import RescueClient
 from bot.store import Keyring, Store, generate_key, make_engine
+from devtools.fake_rescue import FakeRescue
+from devtools.fake_slack import FakeSlack
+from devtools.web_process import LOG_DIR_VARIABLE, WebProcess
 
 AUTH_CODE = "e2eauthcode0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
 # Every test takes technicians of its own, so late answers can never cross tests.

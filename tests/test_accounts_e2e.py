@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import text
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import click, open_pin_modal, send_event, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.rescue.models import ResultCode
 from bot.slack import ids
 from bot.store import make_engine
+from devtools.fake_rescue import FakeRescue, Result
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import click, open_pin_modal, send_event, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import (
     AUTH_CODE,
     DATABASE_KINDS,

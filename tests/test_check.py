@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 from bot.check import CheckResult, check_rescue, describe, run_checks
-from bot.devtools.fake_rescue import Delay, FakeRescue, Result
-from bot.devtools.fake_slack import FakeSlack
+from devtools.fake_rescue import Delay, FakeRescue, Result
+from devtools.fake_slack import FakeSlack
 from tests.conftest import AUTH_CODE, app_env, settings_for
 from tests.test_startup import run_bot
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 from slack_sdk import WebClient
 
-from bot.devtools.fake_slack import FakeSlack
 from bot.slack.io.delivery import Delivery, Destination
+from devtools.fake_slack import FakeSlack
 
 MESSAGE = {"text": "Rescue Lens PIN for Jane: 004821", "blocks": []}
 

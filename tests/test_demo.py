@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.devtools.demo import DEMO_AUTH_CODE
+from devtools.demo import DEMO_AUTH_CODE
 from tests.test_startup import run_bot
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from bot.audit import AuditPurger
-from bot.devtools.fake_rescue import FakeRescue, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.store import Keyring, Store
+from devtools.fake_rescue import FakeRescue, Hang, Result
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import (
     AUTH_CODE,
     ENCRYPTION_KEY,

@@ -14,8 +14,8 @@ import yaml
 
 from bot.__main__ import GUNICORN_ARGS
 from bot.config import Settings
-from bot.devtools.web_process import procfile_command
 from bot.slack import ids
+from devtools.web_process import procfile_command
 from tests.conftest import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,14 +7,14 @@ import time
 import requests
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.rescue.errors import Rejected
 from bot.rescue.models import ResultCode
 from bot.slack import ids
 from bot.slack.blocks.outcomes import pin_failure
+from devtools.fake_rescue import FakeRescue, Hang, Result
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import AUTH_CODE, STRANGER, app_env
 
 SLACK_DEADLINE = 3.0

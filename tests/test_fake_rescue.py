@@ -19,7 +19,8 @@ import pytest
 import requests
 from lxml import etree
 
-from bot.devtools.fake_rescue import (
+from bot.rescue.models import ResultCode
+from devtools.fake_rescue import (
     NS,
     SOAP11_NS,
     SOAP12_NS,
@@ -34,7 +35,6 @@ from bot.devtools.fake_rescue import (
     Reset,
     Result,
 )
-from bot.rescue.models import ResultCode
 
 AUTH = "test-auth-code"
 TIMEOUT = 5.0
@@ -678,7 +678,7 @@ def test_command_line_serves_until_interrupted() -> None:
     command = [
         sys.executable,
         "-m",
-        "bot.devtools.fake_rescue",
+        "devtools.fake_rescue",
         "--port",
         "0",
         "--auth-code",

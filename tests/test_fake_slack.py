@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.devtools.fake_slack import FakeSlack
+from devtools.fake_slack import FakeSlack
 
 USER = "U0TECH1"
 OTHER_USER = "U0TECH2"
@@ -79,6 +79,41 @@ def pin_modal(private_metadata: str = "C0GENERAL") -> dict[str, Any]:
             },
         ],
     }
+
+
+def section(text: str) -> dict[str, Any]:
+    """A mrkdwn section; text is counted as sent, so escapes such as &amp; count in full."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def button(**changes: Any) -> dict[str, Any]:
+    """A button like the app's, with some fields changed."""
+    return {
+        "type": "button",
+        "action_id": "again",
+        "text": {"type": "plain_text", "text": "Again"},
+        "value": "request-1",
+        **changes,
+    }
+
+
+def fullest_message() -> list[dict[str, Any]]:
+    """Fifty blocks of every kind the app sends, each at its limits: Slack takes all of it."""
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Lens PIN", "emoji": True}},
+        section("x" * 3000),
+        section("&amp;" * 600),
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "y" * 2000}] * 10},
+        {
+            "type": "section",
+            "block_id": "b" * 255,
+            "text": {"type": "mrkdwn", "text": "With a button"},
+            "accessory": button(text={"type": "plain_text", "text": "z" * 75}, value="v" * 2000),
+        },
+        {"type": "actions", "elements": [button(action_id="a" * 255), button(action_id="b")]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "A note"}]},
+    ]
+    return blocks + [{"type": "divider"}] * (50 - len(blocks))
 
 
 def wait_for_clock(deadline: float) -> None:
@@ -215,6 +250,42 @@ def _input_without_element(view: dict[str, Any]) -> None:
     del view["blocks"][1]["element"]
 
 
+def _long_submit(view: dict[str, Any]) -> None:
+    view["submit"]["text"] = "x" * 25
+
+
+def _long_close(view: dict[str, Any]) -> None:
+    view["close"]["text"] = "x" * 25
+
+
+def _long_callback_id(view: dict[str, Any]) -> None:
+    view["callback_id"] = "x" * 256
+
+
+def _long_block_id(view: dict[str, Any]) -> None:
+    view["blocks"][0]["block_id"] = "x" * 256
+
+
+def _long_action_id(view: dict[str, Any]) -> None:
+    view["blocks"][0]["element"]["action_id"] = "x" * 256
+
+
+def _long_label(view: dict[str, Any]) -> None:
+    view["blocks"][0]["label"]["text"] = "x" * 2001
+
+
+def _long_placeholder(view: dict[str, Any]) -> None:
+    view["blocks"][1]["element"]["placeholder"] = {"type": "plain_text", "text": "x" * 151}
+
+
+def _min_length_too_big(view: dict[str, Any]) -> None:
+    view["blocks"][1]["element"]["min_length"] = 3001
+
+
+def _long_section(view: dict[str, Any]) -> None:
+    view["blocks"].append(section("x" * 3001))
+
+
 @pytest.mark.parametrize(
     ("breaks", "pointer"),
     [
@@ -228,6 +299,15 @@ def _input_without_element(view: dict[str, Any]) -> None:
         (_eleven_checkboxes, "/view/blocks/2/element/options"),
         (_long_metadata, "/view/private_metadata"),
         (_input_without_element, "/view/blocks/1"),
+        (_long_submit, "/view/submit/text"),
+        (_long_close, "/view/close/text"),
+        (_long_callback_id, "/view/callback_id"),
+        (_long_block_id, "/view/blocks/0/block_id"),
+        (_long_action_id, "/view/blocks/0/element/action_id"),
+        (_long_label, "/view/blocks/0/label/text"),
+        (_long_placeholder, "/view/blocks/1/element/placeholder/text"),
+        (_min_length_too_big, "/view/blocks/1/element/min_length"),
+        (_long_section, "/view/blocks/3/text/text"),
     ],
 )
 def test_views_open_rejects_views_slack_rejects(
@@ -295,6 +375,117 @@ def test_message_limits(client: WebClient) -> None:
     assert too_many.response["error"] == "invalid_blocks"
     too_long = slack_error(lambda: client.chat_postMessage(channel="C0X", text="x" * 40_001))
     assert too_long.response["error"] == "msg_too_long"
+
+
+def test_a_message_at_every_limit_passes(fake: FakeSlack, client: WebClient) -> None:
+    blocks = fullest_message()
+    assert client.chat_postMessage(channel="C0X", text="t" * 4000, blocks=blocks)["ok"] is True
+    posted = client.chat_postEphemeral(channel="C0X", user=USER, text="t", blocks=blocks)
+    assert posted["ok"] is True
+    assert client.chat_update(channel="C0X", ts="1.2", text="t", blocks=blocks)["ok"] is True
+    url = fake.new_response_url(USER, "C0GENERAL")
+    assert WebhookClient(url).send(text="t", blocks=blocks).status_code == 200
+    home = {"type": "home", "blocks": blocks + [{"type": "divider"}] * 50}
+    assert client.views_publish(user_id=USER, view=home)["ok"] is True
+
+
+def _with_block(block: dict[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+    return lambda: [{"type": "divider"}, block]
+
+
+@pytest.mark.parametrize(
+    ("blocks", "pointer"),
+    [
+        (lambda: [section("x" * 3001)], "/blocks/0/text/text"),
+        # What Slack counts is the text as sent: 601 escaped ampersands are 3,005 characters.
+        (lambda: [section("&amp;" * 601)], "/blocks/0/text/text"),
+        (lambda: [{"type": "divider"}] * 51, "/blocks"),
+        (
+            _with_block({"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}),
+            "/blocks/1/fields",
+        ),
+        (
+            _with_block({"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}),
+            "/blocks/1/fields/0/text",
+        ),
+        (
+            _with_block({"type": "actions", "elements": [button(value="v" * 2001)]}),
+            "/blocks/1/elements/0/value",
+        ),
+        (
+            _with_block(
+                {
+                    "type": "actions",
+                    "elements": [button(text={"type": "plain_text", "text": "z" * 76})],
+                }
+            ),
+            "/blocks/1/elements/0/text/text",
+        ),
+        (
+            _with_block({"type": "actions", "elements": [button(action_id="a" * 256)]}),
+            "/blocks/1/elements/0/action_id",
+        ),
+        (_with_block({"type": "divider", "block_id": "b" * 256}), "/blocks/1/block_id"),
+        (_with_block({"type": "section"}), "/blocks/1"),
+    ],
+)
+def test_messages_over_block_kit_limits_are_refused(
+    fake: FakeSlack,
+    client: WebClient,
+    blocks: Callable[[], list[dict[str, Any]]],
+    pointer: str,
+) -> None:
+    posts = {
+        "chat.postMessage": lambda: client.chat_postMessage(
+            channel="C0X", text="t", blocks=blocks()
+        ),
+        "chat.postEphemeral": lambda: client.chat_postEphemeral(
+            channel="C0X", user=USER, text="t", blocks=blocks()
+        ),
+        "chat.update": lambda: client.chat_update(
+            channel="C0X", ts="1.2", text="t", blocks=blocks()
+        ),
+    }
+    for method, post in posts.items():
+        refused = slack_error(post).response
+        assert refused["error"] == "invalid_blocks", method
+        messages = refused["response_metadata"]["messages"]
+        assert any(
+            m.startswith("[ERROR] ") and m.endswith(f"[json-pointer:{pointer}]") for m in messages
+        ), (method, messages)
+    url = fake.new_response_url(USER, "C0GENERAL")
+    response = WebhookClient(url).send(text="t", blocks=blocks())
+    assert (response.status_code, response.body) == (400, "invalid_blocks")
+    assert fake.messages_for(USER) == []
+
+
+def test_message_text_over_4000_characters_is_refused(fake: FakeSlack, client: WebClient) -> None:
+    too_long = slack_error(lambda: client.chat_postMessage(channel="C0X", text="x" * 4001))
+    assert too_long.response["error"] == "msg_too_long"
+    url = fake.new_response_url(USER, "C0GENERAL")
+    response = WebhookClient(url).send(text="x" * 4001)
+    assert (response.status_code, response.body) == (400, "msg_too_long")
+
+
+@pytest.mark.parametrize(
+    ("blocks", "pointer"),
+    [
+        ([{"type": "divider"}] * 101, "/view/blocks"),
+        ([section("x" * 3001)], "/view/blocks/0/text/text"),
+        (
+            [{"type": "actions", "elements": [button(value="v" * 2001)]}],
+            "/view/blocks/0/elements/0/value",
+        ),
+    ],
+)
+def test_home_tabs_over_block_kit_limits_are_refused(
+    client: WebClient, blocks: list[dict[str, Any]], pointer: str
+) -> None:
+    home = {"type": "home", "blocks": blocks}
+    refused = slack_error(lambda: client.views_publish(user_id=USER, view=home)).response
+    assert refused["error"] == "invalid_arguments"
+    messages = refused["response_metadata"]["messages"]
+    assert any(m.endswith(f"[json-pointer:{pointer}]") for m in messages), messages
 
 
 def test_fail_counts_down_and_until_cleared(fake: FakeSlack, client: WebClient) -> None:
@@ -445,6 +636,8 @@ class BoltApp:
     url: str
     submissions: list[dict[str, Any]] = field(default_factory=list)
     submitted: threading.Condition = field(default_factory=threading.Condition)
+    # When set, the app answers a submission with response_action=update and this view.
+    update_to: dict[str, Any] | None = None
 
     def wait_for_submission(self, timeout: float = 5.0) -> dict[str, Any]:
         with self.submitted:
@@ -478,7 +671,10 @@ def bolt_app(fake: FakeSlack) -> Iterator[BoltApp]:
                 }
             )
             harness.submitted.notify_all()
-        ack()
+        if harness.update_to is None:
+            ack()
+        else:
+            ack(response_action="update", view=harness.update_to)
 
     server = make_server(
         "127.0.0.1",
@@ -551,3 +747,14 @@ def test_submit_view_passes_oversized_input_through(
     payload = fake.view_submission_payload(opened, user_id=USER)
     assert payload["view"]["id"] == opened["id"]
     assert payload["view"]["hash"] == opened["hash"]
+
+
+def test_a_view_the_app_answers_a_submission_with_is_checked(
+    fake: FakeSlack, bolt_app: BoltApp
+) -> None:
+    bolt_app.update_to = pin_modal("C0NEXT")
+    answered = fake.submit_view(bolt_app.url, pin_modal(), user_id=USER)
+    assert answered.json()["response_action"] == "update"
+    bolt_app.update_to = {**pin_modal(), "title": {"type": "plain_text", "text": "x" * 25}}
+    with pytest.raises(AssertionError, match=r"response_action=update.*/view/title/text"):
+        fake.submit_view(bolt_app.url, pin_modal(), user_id=USER)

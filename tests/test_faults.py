@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.devtools.fake_rescue import (
+from devtools.fake_rescue import (
     Drip,
     FakeRescue,
     Garbage,
@@ -20,9 +20,9 @@ from bot.devtools.fake_rescue import (
     Reset,
     Result,
 )
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import AUTH_CODE, E2E_RESCUE_TIMEOUT, app_env
 
 TIMED_OUT = texts.TIMEOUT.format(seconds=E2E_RESCUE_TIMEOUT)

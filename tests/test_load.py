@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.store import Keyring, Store
+from devtools.fake_rescue import FakeRescue, Hang, Result
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import ENCRYPTION_KEY, app_env
 
 SLACK_DEADLINE = 3.0

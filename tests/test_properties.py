@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import AppResponse, FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.fields import FIELD_LIMITS
 from bot.rescue.models import SMS_LANGUAGES, PinRequest
 from bot.slack import ids
 from bot.slack.forms import read_pin_form
+from devtools.fake_rescue import FakeRescue
+from devtools.fake_slack import AppResponse, FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import TECHS, settings_for
 
 FIELDS = settings_for().visible_fields

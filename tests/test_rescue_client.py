@@ -12,7 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.devtools.fake_rescue import (
+from bot.rescue.client import RescueClient
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
+from bot.rescue.models import Pin, PinRequest, ResultCode
+from devtools.fake_rescue import (
     Delay,
     Drip,
     FakeRescue,
@@ -24,9 +27,6 @@ from bot.devtools.fake_rescue import (
     Reset,
     Result,
 )
-from bot.rescue.client import RescueClient
-from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import Pin, PinRequest, ResultCode
 from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"

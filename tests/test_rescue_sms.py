@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.devtools.fake_rescue import FakeRescue, Fault, Garbage, Hang, HttpError, Reset, Result
 from bot.rescue import SMS_LANGUAGES, normalize_phone
 from bot.rescue.client import RescueClient
 from bot.rescue.errors import Rejected, RescueError, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
+from devtools.fake_rescue import FakeRescue, Fault, Garbage, Hang, HttpError, Reset, Result
 from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bot.devtools.fake_rescue import FakeRescue, Fault, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.rescue.models import ResultCode
+from devtools.fake_rescue import FakeRescue, Fault, Hang, Result
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 from tests.conftest import AUTH_CODE, STRANGER, app_env
 
 

@@ -11,10 +11,10 @@ from typing import Any, cast
 import pytest
 
 from bot.__main__ import SOCKET_MODE_REFUSED
-from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import ROOT, WebProcess
+from devtools.fake_rescue import FakeRescue
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import ROOT, WebProcess
 from tests.conftest import AUTH_CODE, ENCRYPTION_KEY, TECHS, app_env, fresh_database
 
 

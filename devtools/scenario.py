@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from bot.devtools.fake_slack import AppResponse, FakeSlack
+from devtools.fake_slack import AppResponse, FakeSlack
 
 
 @dataclass(frozen=True)

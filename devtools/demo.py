@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.slack import ids
 from bot.store import Keyring, Store, generate_key
+from devtools.fake_rescue import FakeRescue
+from devtools.fake_slack import FakeSlack
+from devtools.scenario import open_pin_modal, submit_pin_modal
+from devtools.web_process import WebProcess
 
 DEMO_AUTH_CODE = "demo0auth0code0for0the0stand0in0rescue0only"
 DEMO_USER = "U0DEMOTECH"

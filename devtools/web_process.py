@@ -16,7 +16,7 @@ from types import TracebackType
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PROCFILE = ROOT / "Procfile"
 LOG_DIR_VARIABLE = "LENSPIN_WEB_LOG_DIR"
 

@@ -1,0 +1,145 @@
+"""How the fake answers one request: Rescue's logic, a forced result, or a scripted fault."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from devtools.fake_rescue.operations import OPERATIONS, PIN_OK, Directory
+from devtools.fake_rescue.soap import (
+    CONTENT_TYPES,
+    HTML,
+    Inspection,
+    build_fault,
+    build_response,
+    huge_body,
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Answer 200 with the operation's normal response; Result() means "apply Rescue's logic"."""
+
+    code: str = PIN_OK
+    pin: str | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Answer with a SOAP fault in the request's SOAP version."""
+
+    code: str = "soap:Server"
+    message: str = "Server was unable to process request."
+    status: int = 500
+
+
+@dataclass(frozen=True)
+class HttpError:
+    """Answer with a non-SOAP HTTP error, like an IIS or load-balancer error page."""
+
+    status: int = 503
+    body: str = "<html><body><h1>Service Unavailable</h1></body></html>"
+    content_type: str = HTML
+
+    def __post_init__(self) -> None:
+        _check_header_value(self.content_type)
+
+
+@dataclass(frozen=True)
+class Garbage:
+    """Answer with a body that is not a readable SOAP envelope."""
+
+    body: bytes = b"<soap:Envelope><unclosed"
+    status: int = 200
+    content_type: str = "text/xml; charset=utf-8"
+
+    def __post_init__(self) -> None:
+        _check_header_value(self.content_type)
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Answer `then` after `seconds` (cut short, without an answer, by stop())."""
+
+    seconds: float
+    then: Behaviour = Result()
+
+    def __post_init__(self) -> None:
+        if self.seconds < 0:
+            raise ValueError("Delay.seconds must not be negative")
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Never answer; the connection is closed without a response when the fake stops."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Abort the TCP connection (RST) without sending anything."""
+
+
+@dataclass(frozen=True)
+class Drip:
+    """Send the whole `then` response, status line and headers included, a byte at a time."""
+
+    interval: float
+    then: Behaviour = Result()
+
+    def __post_init__(self) -> None:
+        if self.interval < 0:
+            raise ValueError("Drip.interval must not be negative")
+
+
+@dataclass(frozen=True)
+class Huge:
+    """Answer 200 with an envelope-looking body of `size` bytes that never ends properly."""
+
+    size: int = 10 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            raise ValueError("Huge.size must not be negative")
+
+
+Behaviour = Result | Fault | HttpError | Garbage | Delay | Hang | Reset | Drip | Huge
+
+
+def _check_header_value(value: str) -> None:
+    # A CR or LF would let a test behaviour forge extra headers by accident.
+    if "\r" in value or "\n" in value:
+        raise ValueError("header values must not contain line breaks")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response ready to put on the wire."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+def render(
+    behaviour: Behaviour, inspection: Inspection, received_at: float, directory: Directory
+) -> Answer:
+    """The answer a behaviour gives; the connection-level ones (Delay, Hang...) have none."""
+    version = inspection.version
+    soap_type = CONTENT_TYPES[version]
+    match behaviour:
+        case Result():
+            spec = OPERATIONS[inspection.operation]
+            if behaviour == Result():
+                code, values = spec.handle(directory, inspection.fields, received_at)
+            else:
+                code, values = spec.forced(directory, inspection.fields, behaviour)
+            body = build_response(version, inspection.operation, code, values)
+            return Answer(200, soap_type, body)
+        case Fault(code=code, message=message, status=status):
+            return Answer(status, soap_type, build_fault(version, code, message))
+        case HttpError(status=status, body=text, content_type=content_type):
+            return Answer(status, content_type, text.encode())
+        case Garbage(body=raw, status=status, content_type=content_type):
+            return Answer(status, content_type, raw)
+        case Huge(size=size):
+            return Answer(200, soap_type, huge_body(version, size))
+    raise TypeError(f"not a renderable behaviour: {behaviour!r}")

@@ -1,0 +1,195 @@
+"""What the fake Slack knows: who it is, and every record and live id, behind one lock."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from devtools.fake_slack.records import ApiCall, ResponsePost
+from devtools.fake_slack.views import ViewRegistry
+
+DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
+DEFAULT_SIGNING_SECRET = "fake-signing-secret"
+BOT_USER_ID = "U0LENSPINBOT"
+BOT_ID = "B0LENSPINBOT"
+RESPONSE_URL_MAX_POSTS = 5
+RESPONSE_URL_TTL = 30 * 60.0
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Who the fake is: the app's credentials and ids, and how long its one-time ids live."""
+
+    bot_token: str = DEFAULT_BOT_TOKEN
+    signing_secret: str = DEFAULT_SIGNING_SECRET
+    team_id: str = "T0LENSPIN"
+    team_domain: str = "lenspin-test"
+    api_app_id: str = "A0LENSPIN"
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = BOT_ID
+    trigger_ttl: float = 3.0
+    response_url_ttl: float = RESPONSE_URL_TTL
+
+
+@dataclass
+class Failure:
+    """A scripted Web API failure: the next `remaining` calls (None: all) get this answer."""
+
+    error: str
+    remaining: int | None
+    status: int
+    retry_after: int | None
+
+
+@dataclass
+class UrlFailure:
+    """A scripted response_url refusal."""
+
+    status: int
+    body: str
+    remaining: int | None
+
+
+@dataclass
+class Trigger:
+    """A trigger_id handed to the app: views.open or views.push may use it once, soon."""
+
+    issued_at: float
+    # The view an interaction came from, so views.push can link the stack.
+    view_id: str | None
+    used: bool = False
+
+
+@dataclass
+class ResponseUrl:
+    """A response_url handed to the app, and how many posts it took."""
+
+    user_id: str
+    channel_id: str
+    issued_at: float
+    posts: int = 0
+
+
+_Rule = TypeVar("_Rule", Failure, UrlFailure)
+
+
+def consume(rules: list[_Rule] | None) -> _Rule | None:
+    """The failure rule that applies now, counting it down; None when no rule is left."""
+    if not rules:
+        return None
+    rule = rules[0]
+    if rule.remaining is not None:
+        rule.remaining -= 1
+        if rule.remaining <= 0:
+            rules.pop(0)
+    return rule
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """An id derived from parts: stable across resets and runs, so tests can predict it."""
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest().upper()
+    return prefix + digest[:10]
+
+
+class SlackState:
+    """Every record and live id of the fake; `cond` guards them all and wakes the waiters."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.cond = threading.Condition()
+        self.counter = 0
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every record, rule, id and override (the counter goes on, so ids stay new)."""
+        self.calls: list[ApiCall] = []
+        self.posts: list[ResponsePost] = []
+        self.messages: list[tuple[str, dict[str, Any]]] = []
+        self.failures: dict[str, list[Failure]] = {}
+        self.url_failures: dict[str, list[UrlFailure]] = {}
+        self.access: dict[str, bool] = {}
+        self.triggers: dict[str, Trigger] = {}
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self.views = ViewRegistry(self.workspace)
+        self.dm_users: dict[str, str] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+
+    def next_number(self) -> int:
+        """A number no earlier id used."""
+        with self.cond:
+            self.counter += 1
+            return self.counter
+
+    def ts(self) -> str:
+        """A fresh message timestamp; call with cond held."""
+        self.counter += 1
+        return f"{int(time.time())}.{self.counter % 1_000_000:06d}"
+
+    def issue_trigger(self, view_id: str | None) -> str:
+        """A fresh trigger_id, from an interaction with view_id (None: a command or shortcut)."""
+        trigger_id = f"{int(time.time())}.{self.next_number()}.{secrets.token_hex(16)}"
+        with self.cond:
+            self.triggers[trigger_id] = Trigger(time.monotonic(), view_id)
+        return trigger_id
+
+    def issue_response_url(self, user_id: str, channel_id: str) -> str:
+        """The path of a fresh response_url for a command user_id ran in channel_id."""
+        path = f"/commands/{self.workspace.team_id}/{self.next_number()}/{secrets.token_hex(12)}"
+        with self.cond:
+            self.response_urls[path] = ResponseUrl(user_id, channel_id, time.monotonic())
+        return path
+
+    def dm_channel_id(self, user_id: str) -> str:
+        """The DM channel id conversations.open returns for user_id (stable)."""
+        return stable_id("D", self.workspace.team_id, user_id)
+
+    def record_message(self, user_id: str, route: str, channel: str, raw: dict[str, Any]) -> None:
+        """Remember a message that reached user_id privately; call with cond held."""
+        raw = {k: v for k, v in raw.items() if k != "token"}
+        message = {
+            "route": route,
+            "text": raw.get("text"),
+            "blocks": raw.get("blocks") or [],
+            "channel": channel,
+            "user": user_id,
+            "raw": raw,
+        }
+        self.messages.append((user_id, message))
+
+    def user_name(self, user_id: str) -> str:
+        """The user's handle, as payloads carry it."""
+        with self.cond:
+            known = self.users.get(user_id)
+        return str(known["name"]) if known else f"user.{user_id.lower()}"
+
+    def user_object(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        display_name: str | None = None,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        """A users.info user, with made-up details where none are given."""
+        name = name or f"user.{user_id.lower()}"
+        real_name = real_name or f"User {user_id}"
+        profile = {
+            "real_name": real_name,
+            "display_name": display_name if display_name is not None else name,
+            "email": email or f"{name}@{self.workspace.team_domain}.example.com",
+        }
+        return {
+            "id": user_id,
+            "team_id": self.workspace.team_id,
+            "name": name,
+            "real_name": real_name,
+            "deleted": False,
+            "is_bot": False,
+            "tz": "Europe/Budapest",
+            "profile": profile,
+        }
