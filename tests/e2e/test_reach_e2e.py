@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import (
+from bot.slack import ids
+from tests.support import (
+    FakeRescue,
+    FakeSlack,
+    Result,
+    WebProcess,
     click_in_message,
     global_shortcut,
     message_shortcut,
     open_pin_modal,
     submit_pin_modal,
 )
-from bot.devtools.web_process import WebProcess
-from bot.slack import ids
 
 AUTHOR = "U0CUSTOMER1"
 MESSAGE = {"user": AUTHOR, "ts": "1700000000.000200", "text": "My printer is on fire"}

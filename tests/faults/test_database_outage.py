@@ -11,11 +11,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
-from tests.conftest import AUTH_CODE, POSTGRES_URL, app_env, fresh_database
+from tests.support import (
+    AUTH_CODE,
+    POSTGRES_URL,
+    FakeRescue,
+    FakeSlack,
+    WebProcess,
+    app_env,
+    fresh_database,
+    open_pin_modal,
+    submit_pin_modal,
+)
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="LENSPIN_TEST_DATABASE_URL is not set")
 

@@ -10,20 +10,23 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.devtools.fake_rescue import (
+from tests.support import (
+    AUTH_CODE,
+    E2E_RESCUE_TIMEOUT,
     Drip,
     FakeRescue,
+    FakeSlack,
     Garbage,
     Hang,
     HttpError,
     Huge,
     Reset,
     Result,
+    WebProcess,
+    app_env,
+    open_pin_modal,
+    submit_pin_modal,
 )
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
-from tests.conftest import AUTH_CODE, E2E_RESCUE_TIMEOUT, app_env
 
 TIMED_OUT = texts.TIMEOUT.format(seconds=E2E_RESCUE_TIMEOUT)
 HTML = "<html><body><h1>Service Unavailable</h1></body></html>"

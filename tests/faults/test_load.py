@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.store import Keyring, Store
-from tests.conftest import ENCRYPTION_KEY, app_env
+from tests.support import (
+    ENCRYPTION_KEY,
+    FakeRescue,
+    FakeSlack,
+    Hang,
+    Result,
+    WebProcess,
+    app_env,
+    open_pin_modal,
+    submit_pin_modal,
+)
 
 SLACK_DEADLINE = 3.0
 

@@ -14,20 +14,23 @@ from pathlib import Path
 import pytest
 
 from bot.audit import AuditPurger
-from bot.devtools.fake_rescue import FakeRescue, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.store import Keyring, Store
-from tests.conftest import (
+from tests.support import (
     AUTH_CODE,
     ENCRYPTION_KEY,
     POSTGRES_URL,
+    FakeRescue,
+    FakeSlack,
+    Hang,
+    Result,
+    WebProcess,
     app_env,
+    entry,
     fresh_database,
+    open_pin_modal,
+    run_bot,
+    submit_pin_modal,
 )
-from tests.test_startup import run_bot
-from tests.test_store import entry
 
 
 def test_an_unmigrated_database_stops_the_web_process_with_what_to_run(tmp_path: Path) -> None:

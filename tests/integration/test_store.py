@@ -26,8 +26,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url, text
 
-from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
-from bot.fields import FIELD_KEYS
+from bot.domain import AuditRecord, Link, LinkSource
 from bot.pins import Pacer
 from bot.rescue.models import RESCUE_INTERVAL
 from bot.store import (
@@ -43,42 +42,13 @@ from bot.store import store as store_module
 from bot.store.db import POOL_SIZE, SQLITE_CACHE_KIB
 from bot.store.models import VERSION_TABLE, Base
 from bot.store.pacer import lock_id
+from tests.support.records import T0, entry
 
 PG_URL = os.environ.get("LENSPIN_TEST_DATABASE_URL", "")
 KEY = generate_key()
 AUTH_CODE = "PLAINTEXT-AUTH-CODE-0123456789abcdefghijklmnopqrstuvwxyz"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 StoreFactory = Callable[..., Store]
-
-
-FIELDS = {
-    "name": "Jane Doe",
-    "custom1": "c1",
-    "custom2": "c2",
-    "custom3": "c3",
-    "custom4": "c4",
-    "custom5": "c5",
-    "tracking": "INC-1",
-}
-
-
-def entry(**overrides: object) -> AuditEntry:
-    """An audit entry with everything filled in; overrides replace attributes or PIN fields."""
-    fields = {**FIELDS, **{k: str(v) for k, v in overrides.items() if k in FIELD_KEYS}}
-    base = AuditEntry(
-        team_id="T1",
-        user_id="U1",
-        requested_at=T0,
-        fields=fields,
-        no_tech_console=True,
-        code_source=CodeSource.SHARED,
-        result="OK",
-        latency_ms=812,
-        pin="004821",
-    )
-    rest = {k: v for k, v in overrides.items() if k not in FIELD_KEYS}
-    return replace(base, **rest)  # type: ignore[arg-type]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.devtools.demo import DEMO_AUTH_CODE
-from tests.test_startup import run_bot
+from tests.support import DEMO_AUTH_CODE, run_bot
 
 
 def test_demo_shows_the_form_the_rescue_request_and_the_padded_pin(tmp_path: Path) -> None:

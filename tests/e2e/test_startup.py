@@ -11,26 +11,20 @@ from typing import Any, cast
 import pytest
 
 from bot.__main__ import SOCKET_MODE_REFUSED
-from bot.devtools.fake_rescue import FakeRescue
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import ROOT, WebProcess
-from tests.conftest import AUTH_CODE, ENCRYPTION_KEY, TECHS, app_env, fresh_database
-
-
-def run_bot(
-    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    """`python -m bot ...` as an admin runs it, in cwd, with only env set."""
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env={"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent), **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+from tests.support import (
+    AUTH_CODE,
+    ENCRYPTION_KEY,
+    ROOT,
+    TECHS,
+    FakeRescue,
+    FakeSlack,
+    WebProcess,
+    app_env,
+    fresh_database,
+    open_pin_modal,
+    run_bot,
+    submit_pin_modal,
+)
 
 
 def test_without_configuration_it_says_exactly_what_to_set(tmp_path: Path) -> None:

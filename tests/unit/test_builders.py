@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from bot import texts
-from bot.devtools.fake_slack import view_errors
 from bot.domain import AuditRecord, CodeSource
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
@@ -20,7 +19,7 @@ from bot.slack.blocks import messages
 from bot.slack.blocks import modals as views
 from bot.slack.blocks.outcomes import pin_failure
 from bot.slack.forms import PinButtons
-from tests.conftest import settings_for
+from tests.support import settings_for, view_errors
 
 SETTINGS = settings_for()
 

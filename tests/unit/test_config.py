@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import ConfigError, Settings
-from tests.conftest import ENCRYPTION_KEY
+from tests.support import ENCRYPTION_KEY
 
 BASE = {
     "SLACK_BOT_TOKEN": "xoxb-123-abc",

@@ -13,22 +13,26 @@ import pytest
 from sqlalchemy import text
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import click, open_pin_modal, send_event, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.rescue.models import ResultCode
 from bot.slack import ids
 from bot.store import make_engine
-from tests.conftest import (
+from tests.support import (
     AUTH_CODE,
     DATABASE_KINDS,
     PASSWORD,
     SSO_PASSWORD,
+    FakeRescue,
+    FakeSlack,
+    Result,
+    WebProcess,
     app_env,
+    click,
     fresh_database,
+    open_pin_modal,
+    run_bot,
+    send_event,
+    submit_pin_modal,
 )
-from tests.test_startup import run_bot
 
 EMAIL = "jane.tech@helpdesk.example"
 ALLOWED = "U0ALLOWED1"

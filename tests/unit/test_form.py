@@ -10,7 +10,7 @@ from bot import texts
 from bot.rescue.models import PinRequest
 from bot.slack import ids
 from bot.slack.forms import read_pin_form
-from tests.conftest import settings_for
+from tests.support import settings_for
 
 FIELDS = settings_for().visible_fields
 

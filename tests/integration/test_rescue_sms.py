@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.devtools.fake_rescue import FakeRescue, Fault, Garbage, Hang, HttpError, Reset, Result
 from bot.rescue import SMS_LANGUAGES, normalize_phone
 from bot.rescue.client import RescueClient
 from bot.rescue.errors import Rejected, RescueError, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
-from tests.conftest import MakeClient
+from tests.support import FakeRescue, Fault, Garbage, Hang, HttpError, MakeClient, Reset, Result
 
 AUTH = "test-auth-code"
 NS = "https://secure.logmeinrescue.com/API/API.asmx"

@@ -7,8 +7,8 @@ import logging
 import pytest
 from slack_sdk import WebClient
 
-from bot.devtools.fake_slack import FakeSlack
 from bot.slack.io.delivery import Delivery, Destination
+from tests.support import FakeSlack
 
 MESSAGE = {"text": "Rescue Lens PIN for Jane: 004821", "blocks": []}
 
@@ -43,7 +43,7 @@ def test_when_every_route_fails_it_says_so_in_the_log(
     slack.fail_response_url(url, status=404, body="expired_url")
     slack.fail("chat.postEphemeral", "channel_not_found")
     slack.fail("chat.postMessage", "user_disabled")
-    with caplog.at_level(logging.WARNING, logger="bot.slack.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.io.delivery"):
         route = delivery(slack).send(Destination("U1", "C0GENERAL", url), MESSAGE)
     assert route is None
     assert "by any route" in caplog.text
@@ -58,10 +58,3 @@ def test_unreadable_metadata_leaves_the_dm(slack: FakeSlack, metadata: object) -
     assert destination == Destination("U1")
     assert delivery(slack).send(destination, MESSAGE) == "dm"
     assert slack.wait_for_message("U1")["route"] == "dm"
-
-
-def test_metadata_round_trips_for_its_own_user_only() -> None:
-    destination = Destination("U1", "C1", "https://hooks.slack.com/commands/T/1/x")
-    assert Destination.from_metadata("U1", destination.to_metadata()) == destination
-    # Another user's routes are dropped: only their own DM remains.
-    assert Destination.from_metadata("U2", destination.to_metadata()) == Destination("U2")

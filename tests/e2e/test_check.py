@@ -8,10 +8,16 @@ import subprocess
 from pathlib import Path
 
 from bot.check import CheckResult, check_rescue, describe, run_checks
-from bot.devtools.fake_rescue import Delay, FakeRescue, Result
-from bot.devtools.fake_slack import FakeSlack
-from tests.conftest import AUTH_CODE, app_env, settings_for
-from tests.test_startup import run_bot
+from tests.support import (
+    AUTH_CODE,
+    Delay,
+    FakeRescue,
+    FakeSlack,
+    Result,
+    app_env,
+    run_bot,
+    settings_for,
+)
 
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "RESCUE_AUTH_CODE")
 

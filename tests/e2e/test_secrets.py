@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 
-from bot.devtools.fake_rescue import FakeRescue, Fault, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.rescue.models import ResultCode
-from tests.conftest import AUTH_CODE, STRANGER, app_env
+from tests.support import (
+    AUTH_CODE,
+    STRANGER,
+    FakeRescue,
+    FakeSlack,
+    Fault,
+    Hang,
+    Result,
+    WebProcess,
+    app_env,
+    open_pin_modal,
+    submit_pin_modal,
+)
 
 
 def test_a_debug_run_through_every_path_logs_no_secret() -> None:

@@ -12,7 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.devtools.fake_rescue import (
+from bot.rescue.client import RescueClient
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
+from bot.rescue.models import Pin, PinRequest, ResultCode
+from tests.support import (
     Delay,
     Drip,
     FakeRescue,
@@ -21,13 +24,10 @@ from bot.devtools.fake_rescue import (
     Hang,
     HttpError,
     Huge,
+    MakeClient,
     Reset,
     Result,
 )
-from bot.rescue.client import RescueClient
-from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import Pin, PinRequest, ResultCode
-from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"
 ACTION = "https://secure.logmeinrescue.com/API/API.asmx/requestLensPINCodeV2"

@@ -11,7 +11,11 @@ from functools import partial
 
 import pytest
 
-from bot.devtools.fake_rescue import (
+from bot.rescue import Account, AccountResult, AuthResult, ResultCode
+from bot.rescue.client import RescueClient
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
+from bot.rescue.models import PinRequest
+from tests.support import (
     ACCOUNT_ID,
     ADMIN_ID,
     NS,
@@ -21,14 +25,10 @@ from bot.devtools.fake_rescue import (
     Garbage,
     Hang,
     HttpError,
+    MakeClient,
     Result,
     build_response,
 )
-from bot.rescue import Account, AccountResult, AuthResult, ResultCode
-from bot.rescue.client import RescueClient
-from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import PinRequest
-from tests.conftest import MakeClient
 
 AUTH = "test-auth-code"
 EMAIL = "Tech@Example.com"

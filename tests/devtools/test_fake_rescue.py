@@ -38,7 +38,7 @@ from bot.rescue.models import ResultCode
 
 AUTH = "test-auth-code"
 TIMEOUT = 5.0
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PIN_FIELDS: dict[str, str] = {
     "sCField0": "Jane Doe",

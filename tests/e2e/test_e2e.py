@@ -7,15 +7,22 @@ import time
 import requests
 
 from bot import texts
-from bot.devtools.fake_rescue import FakeRescue, Hang, Result
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.scenario import open_pin_modal, submit_pin_modal
-from bot.devtools.web_process import WebProcess
 from bot.rescue.errors import Rejected
 from bot.rescue.models import ResultCode
 from bot.slack import ids
 from bot.slack.blocks.outcomes import pin_failure
-from tests.conftest import AUTH_CODE, STRANGER, app_env
+from tests.support import (
+    AUTH_CODE,
+    STRANGER,
+    FakeRescue,
+    FakeSlack,
+    Hang,
+    Result,
+    WebProcess,
+    app_env,
+    open_pin_modal,
+    submit_pin_modal,
+)
 
 SLACK_DEADLINE = 3.0
 
