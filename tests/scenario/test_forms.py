@@ -17,6 +17,7 @@ from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import ResultCode
 from bot.slack import ids
 from bot.slack.blocks.messages import pin_failed
+from bot.slack.blocks.modals import connect_modal
 from bot.slack.forms import PinButtons
 from tests.support import STRANGER, ApiCall
 from tests.support.inprocess import TECH, InProcessBot, MakeBot
@@ -276,3 +277,23 @@ def test_a_half_filled_connect_form_gets_inline_errors(
     bot.settle()
     assert bot.slack.calls_to("views.update") == []
     assert bot.store.get_link(bot.team_id, STRANGER) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "bot/slack/listeners/views.py ConnectFormSubmitted does not check settings.linking: "
+        "with linking off (/lenspin connect answers CONNECT_OFF, Home shows no Connect button) "
+        "a connect form submitted anyway (a Home tab published before linking was turned off, "
+        "or a forged view_submission) still checks the account and keeps the link"
+    ),
+)
+def test_with_linking_off_a_connect_form_submitted_anyway_keeps_nothing(
+    make_bot: MakeBot,
+) -> None:
+    bot = make_bot(LENSPIN_ALLOWED_USERS=TECH, LENSPIN_LINKING="false")
+    bot.rescue.add_account("pasted-code", email=EMAIL)
+    view = connect_modal()
+    bot.submit(view, user_id=TECH, values={ids.CONNECT_CODE_BLOCK: "pasted-code"})
+    bot.settle()
+    assert bot.store.get_link(bot.team_id, TECH) is None

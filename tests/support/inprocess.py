@@ -33,8 +33,8 @@ WAIT = 5.0
 
 
 @dataclass(frozen=True)
-class Command:
-    """One /lenspin sent: Bolt's answer, and the trigger and response_url it carried."""
+class Sent:
+    """One request sent: Bolt's answer, and the trigger and response_url it carried."""
 
     response: BoltResponse
     trigger_id: str
@@ -72,7 +72,7 @@ class InProcessBot:
         headers = self.slack.signed_headers(body.encode(), content_type=content_type)
         return self.lenspin.bolt.dispatch(BoltRequest(body=body, headers=headers))
 
-    def command(self, user_id: str, text: str = "", *, channel_id: str = CHANNEL) -> Command:
+    def command(self, user_id: str, text: str = "", *, channel_id: str = CHANNEL) -> Sent:
         """/lenspin [text] from user_id in channel_id, as a form-encoded slash command."""
         trigger_id = self.slack.new_trigger_id()
         response_url = self.slack.new_response_url(user_id, channel_id)
@@ -93,7 +93,7 @@ class InProcessBot:
                 "trigger_id": trigger_id,
             }
         )
-        return Command(self.dispatch(body), trigger_id, response_url)
+        return Sent(self.dispatch(body), trigger_id, response_url)
 
     def interact(self, payload: Mapping[str, Any]) -> BoltResponse:
         """An interactivity request (view_submission, block_actions, shortcuts): payload=JSON."""
@@ -131,7 +131,7 @@ class InProcessBot:
         container: Mapping[str, Any] | None = None,
         channel_id: str | None = None,
         response_url: str | None = None,
-    ) -> BoltResponse:
+    ) -> Sent:
         """A block_actions click on one button (in a Home tab, or in a message with a channel)."""
         action: dict[str, Any] = {
             "action_id": action_id,
@@ -141,6 +141,7 @@ class InProcessBot:
         }
         if value is not None:
             action["value"] = value
+        trigger_id = self.slack.new_trigger_id()
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": self.team_id, "domain": self.slack.team_domain},
@@ -148,19 +149,19 @@ class InProcessBot:
             "api_app_id": self.slack.api_app_id,
             "token": "fake-verification-token",
             "container": dict(container or {"type": "view", "view_id": "VHOME"}),
-            "trigger_id": self.slack.new_trigger_id(),
+            "trigger_id": trigger_id,
             "actions": [action],
         }
         if channel_id is not None:
             payload["channel"] = {"id": channel_id, "name": channel_id.lower()}
         if response_url is not None:
             payload["response_url"] = response_url
-        return self.interact(payload)
+        return Sent(self.interact(payload), trigger_id, response_url or "")
 
     def click_in_message(
         self, user_id: str, message: Mapping[str, Any], action_id: str, *, channel_id: str = CHANNEL
-    ) -> tuple[BoltResponse, str]:
-        """Click a button of a private message lenspin sent; return the answer and response_url."""
+    ) -> Sent:
+        """Click a button of a private message lenspin sent, in channel_id."""
         value = next(
             element["value"]
             for block in message["blocks"]
@@ -175,7 +176,7 @@ class InProcessBot:
             "channel_id": channel_id,
             "is_ephemeral": True,
         }
-        response = self.click(
+        return self.click(
             user_id,
             action_id,
             value=value,
@@ -183,12 +184,11 @@ class InProcessBot:
             channel_id=channel_id,
             response_url=response_url,
         )
-        return response, response_url
 
     def message_shortcut(
         self, user_id: str, message: Mapping[str, Any], *, channel_id: str = CHANNEL
-    ) -> tuple[BoltResponse, str, str]:
-        """The message shortcut on message; return the answer, trigger_id and response_url."""
+    ) -> Sent:
+        """The message shortcut on message, as Slack sends it."""
         trigger_id = self.slack.new_trigger_id()
         response_url = self.slack.new_response_url(user_id, channel_id)
         response = self.interact(
@@ -206,10 +206,10 @@ class InProcessBot:
                 "is_enterprise_install": False,
             }
         )
-        return response, trigger_id, response_url
+        return Sent(response, trigger_id, response_url)
 
-    def global_shortcut(self, user_id: str) -> tuple[BoltResponse, str]:
-        """The global shortcut (no channel, no response_url); return the answer and trigger_id."""
+    def global_shortcut(self, user_id: str) -> Sent:
+        """The global shortcut, as Slack sends it (no channel, no response_url)."""
         trigger_id = self.slack.new_trigger_id()
         response = self.interact(
             {
@@ -222,7 +222,7 @@ class InProcessBot:
                 "is_enterprise_install": False,
             }
         )
-        return response, trigger_id
+        return Sent(response, trigger_id, "")
 
     # --- what came of them -----------------------------------------------------------------
 
