@@ -13,8 +13,8 @@ from bot.rescue.models import Pin
 from bot.slack import ids
 from bot.slack.blocks.messages import customer_post, share_failed
 from bot.slack.forms import PinButtons
-from tests.support import STRANGER, entry
-from tests.support.inprocess import CHANNEL, TECH, InProcessBot
+from tests.support import entry
+from tests.support.inprocess import CHANNEL, STRANGER, TECH, InProcessBot
 
 FIELDS = {
     "name": "Jane Doe",

@@ -9,8 +9,8 @@ from typing import Any
 from bot import texts
 from bot.domain import LinkSource
 from bot.slack import ids
-from tests.support import STRANGER, entry
-from tests.support.inprocess import CHANNEL, TECH, InProcessBot, MakeBot
+from tests.support import entry
+from tests.support.inprocess import CHANNEL, STRANGER, TECH, InProcessBot, MakeBot
 
 
 def ack_json(body: str) -> dict[str, Any]:

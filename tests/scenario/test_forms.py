@@ -19,8 +19,8 @@ from bot.slack import ids
 from bot.slack.blocks.messages import pin_failed
 from bot.slack.blocks.modals import connect_modal
 from bot.slack.forms import PinButtons
-from tests.support import STRANGER, ApiCall
-from tests.support.inprocess import TECH, InProcessBot, MakeBot
+from tests.support import ApiCall
+from tests.support.inprocess import STRANGER, TECH, InProcessBot, MakeBot
 
 FIELDS = {
     "name": "Jane Doe",
@@ -45,12 +45,14 @@ def errors_of(response: BoltResponse) -> dict[str, str]:
 
 
 def button_value(message: dict[str, Any], action_id: str) -> str:
-    return next(
-        element["value"]
-        for block in message["blocks"]
-        if block.get("type") == "actions"
-        for element in block["elements"]
-        if element["action_id"] == action_id
+    return str(
+        next(
+            element["value"]
+            for block in message["blocks"]
+            if block.get("type") == "actions"
+            for element in block["elements"]
+            if element["action_id"] == action_id
+        )
     )
 
 

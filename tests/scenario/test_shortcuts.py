@@ -7,8 +7,7 @@ from typing import Any
 
 from bot import texts
 from bot.slack import ids
-from tests.support import STRANGER
-from tests.support.inprocess import CHANNEL, TECH, InProcessBot, MakeBot
+from tests.support.inprocess import CHANNEL, STRANGER, TECH, InProcessBot, MakeBot
 
 AUTHOR = "U0CUSTOMER"
 MESSAGE = {"ts": "1700000000.000200", "user": AUTHOR, "text": "My printer is broken"}

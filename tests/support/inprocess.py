@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +26,10 @@ from tests.support.standins import ApiCall, FakeSlack
 from tests.support.world import settings_for
 
 CHANNEL = "C0GENERAL"
-# The one technician the `bot` fixture allows to use the shared code.
-TECH = "U0TECH"
+# The one technician the `bot` fixture allows to use the shared code, and someone else. Ids
+# of their own: the session's gunicorn app (tests/e2e) shares the fake Slack with this tier.
+TECH = "U0SCENTECH"
+STRANGER = "U0SCENSTRANGER"
 # Work after ack() (views.open, deliveries) lands within this; a miss fails, never hangs.
 WAIT = 5.0
 
@@ -69,7 +71,9 @@ class InProcessBot:
         self, body: str, *, content_type: str = "application/x-www-form-urlencoded"
     ) -> BoltResponse:
         """Hand Bolt one signed request body; return its HTTP answer (the ack)."""
-        headers = self.slack.signed_headers(body.encode(), content_type=content_type)
+        headers: dict[str, str | Sequence[str]] = {
+            **self.slack.signed_headers(body.encode(), content_type=content_type)
+        }
         return self.lenspin.bolt.dispatch(BoltRequest(body=body, headers=headers))
 
     def command(self, user_id: str, text: str = "", *, channel_id: str = CHANNEL) -> Sent:
