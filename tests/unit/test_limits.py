@@ -19,7 +19,7 @@ from bot.slack.blocks.status import status_text
 from bot.slack.forms import PinButtons
 from bot.slack.io.delivery import Destination
 from devtools.fake_slack import home_view_errors, message_problem, view_errors
-from tests.conftest import settings_for
+from tests.support import settings_for
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 # Each of these grows fivefold or fourfold when escaped for mrkdwn.

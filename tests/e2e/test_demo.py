@@ -1,0 +1,21 @@
+"""`python -m bot demo` runs the whole flow against the stand-ins and shows both sides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support import DEMO_AUTH_CODE, run_bot
+
+
+def test_demo_shows_the_form_the_rescue_request_and_the_padded_pin(tmp_path: Path) -> None:
+    result = run_bot(["demo"], tmp_path, {}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for label in ("Customer name", "Custom field 1", "Custom field 5", "Tracking ID"):
+        assert label in out
+    assert "= 'Jane Doe'" in out
+    assert "requestLensPINCodeV2 (SOAP 1.1)" in out
+    assert "bNoTechConsole = 'true'" in out
+    assert "004821" in out
+    assert "Rescue Lens app" in out
+    assert DEMO_AUTH_CODE not in out + result.stderr

@@ -1,0 +1,74 @@
+"""The one place tests import the Slack and Rescue stand-ins from.
+
+The stand-ins live in the top-level devtools package; tests of the stand-ins themselves
+(tests/devtools/) import them directly.
+"""
+
+from __future__ import annotations
+
+from devtools.demo import DEMO_AUTH_CODE
+from devtools.fake_rescue import (
+    ACCOUNT_ID,
+    ADMIN_ID,
+    NS,
+    ORGANIZATION,
+    Delay,
+    Drip,
+    FakeRescue,
+    Fault,
+    Garbage,
+    Hang,
+    HttpError,
+    Huge,
+    Reset,
+    Result,
+    build_response,
+)
+from devtools.fake_slack import ApiCall, AppResponse, FakeSlack, ResponsePost, view_errors
+from devtools.scenario import (
+    OpenedModal,
+    click,
+    click_in_message,
+    global_shortcut,
+    message_shortcut,
+    open_pin_modal,
+    send_event,
+    submit_pin_modal,
+)
+from devtools.web_process import LOG_DIR_VARIABLE, ROOT, WebProcess, procfile_command
+
+__all__ = [
+    "ACCOUNT_ID",
+    "ADMIN_ID",
+    "DEMO_AUTH_CODE",
+    "LOG_DIR_VARIABLE",
+    "NS",
+    "ORGANIZATION",
+    "ROOT",
+    "ApiCall",
+    "AppResponse",
+    "Delay",
+    "Drip",
+    "FakeRescue",
+    "FakeSlack",
+    "Fault",
+    "Garbage",
+    "Hang",
+    "HttpError",
+    "Huge",
+    "OpenedModal",
+    "Reset",
+    "ResponsePost",
+    "Result",
+    "WebProcess",
+    "build_response",
+    "click",
+    "click_in_message",
+    "global_shortcut",
+    "message_shortcut",
+    "open_pin_modal",
+    "procfile_command",
+    "send_event",
+    "submit_pin_modal",
+    "view_errors",
+]

@@ -1,0 +1,223 @@
+"""Settings.from_env: defaults, validation, and one error naming every problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from tests.support import ENCRYPTION_KEY
+
+BASE = {
+    "SLACK_BOT_TOKEN": "xoxb-123-abc",
+    "SLACK_SIGNING_SECRET": "secret-for-config-tests",
+    "RESCUE_AUTH_CODE": "rescue-code-for-config-tests",
+    "LENSPIN_ALLOWED_USERS": "U0123ABCD, U0456EFGH",
+    "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+}
+
+
+def test_defaults_make_a_runnable_http_bot() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.rescue_api_url == "https://secure.logmeinrescue.com/API/API.asmx"
+    assert settings.rescue_soap_version == "1.1"
+    assert settings.rescue_timeout == 15.0
+    assert settings.port == 3000
+    assert (settings.web_concurrency, settings.gunicorn_threads) == (2, 8)
+    assert not settings.socket_mode
+    assert [f.key for f in settings.visible_fields] == [
+        "name",
+        "custom1",
+        "custom2",
+        "custom3",
+        "custom4",
+        "custom5",
+        "tracking",
+    ]
+    assert [f.max_length for f in settings.visible_fields] == [64, 512, 512, 256, 64, 64, 64]
+    assert settings.show_no_tech_console
+
+
+def test_an_empty_environment_names_every_missing_variable_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({})
+    message = str(caught.value)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "LENSPIN_ENCRYPTION_KEY"):
+        assert name in message
+    assert "python -m bot keygen" in message
+    assert len(caught.value.problems) == 3
+
+
+def test_auth_code_without_allowlist_is_refused() -> None:
+    env = {k: v for k, v in BASE.items() if k != "LENSPIN_ALLOWED_USERS"}
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert [p.split(":")[0] for p in caught.value.problems] == ["LENSPIN_ALLOWED_USERS"]
+
+
+def test_every_invalid_value_is_named() -> None:
+    env = {
+        **BASE,
+        "SLACK_BOT_TOKEN": "xoxp-user-token",
+        "SLACK_API_URL": "ftp://example",
+        "RESCUE_API_URL": "not a url",
+        "RESCUE_SOAP_VERSION": "2.0",
+        "RESCUE_TIMEOUT": "soon",
+        "PORT": "99999",
+        "WEB_CONCURRENCY": "two",
+        "GUNICORN_THREADS": "0",
+        "LENSPIN_ALLOWED_USERS": "U0123ABCD,jane",
+        "LENSPIN_HIDDEN_FIELDS": "name,custom9",
+        "LOG_LEVEL": "chatty",
+        "LENSPIN_LABEL_CUSTOM1": "x" * 151,
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {
+        "SLACK_BOT_TOKEN",
+        "SLACK_API_URL",
+        "RESCUE_API_URL",
+        "RESCUE_SOAP_VERSION",
+        "RESCUE_TIMEOUT",
+        "PORT",
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "LENSPIN_ALLOWED_USERS",
+        "LENSPIN_HIDDEN_FIELDS",
+        "LOG_LEVEL",
+        "LENSPIN_LABEL_CUSTOM1",
+    }
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    env = {k: v for k, v in BASE.items() if k != "SLACK_SIGNING_SECRET"}
+    settings = Settings.from_env({**env, "SLACK_APP_TOKEN": "xapp-1-A1-1-abc"})
+    assert settings.socket_mode
+
+
+def test_labels_hints_and_hidden_fields_come_from_the_environment() -> None:
+    env = {
+        **BASE,
+        "LENSPIN_LABEL_NAME": "Caller",
+        "LENSPIN_HINT_NAME": "As on the ticket",
+        "LENSPIN_LABEL_CUSTOM1": "Ticket URL",
+        "LENSPIN_HIDDEN_FIELDS": "custom4, custom5,no_tech_console",
+        "SLACK_API_URL": "http://127.0.0.1:9/api",
+    }
+    settings = Settings.from_env(env)
+    fields = {f.key: f for f in settings.visible_fields}
+    assert fields["name"].label == "Caller"
+    assert fields["name"].hint == "As on the ticket"
+    assert fields["custom1"].label == "Ticket URL"
+    assert "custom4" not in fields
+    assert "custom5" not in fields
+    assert not settings.show_no_tech_console
+    assert settings.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_allowlist_star_means_everyone() -> None:
+    settings = Settings.from_env({**BASE, "LENSPIN_ALLOWED_USERS": "*"})
+    assert settings.is_allowed("U999999")
+    listed = Settings.from_env(BASE)
+    assert listed.is_allowed("U0456EFGH")
+    assert not listed.is_allowed("U999999")
+
+
+def test_repr_hides_secrets() -> None:
+    shown = repr(Settings.from_env(BASE))
+    for secret in (BASE["SLACK_BOT_TOKEN"], BASE["SLACK_SIGNING_SECRET"], BASE["RESCUE_AUTH_CODE"]):
+        assert secret not in shown
+
+
+def test_storage_linking_and_retention_settings() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.database_url == "sqlite:///lenspin.sqlite3"
+    assert settings.linking
+    assert settings.pin_visible_minutes == 20
+    assert settings.audit_days == 90
+    assert not settings.sso_enabled
+    custom = Settings.from_env(
+        {
+            **BASE,
+            "DATABASE_URL": "postgres://u:p@db:5432/x?sslmode=require",
+            "LENSPIN_LINKING": "off",
+            "LENSPIN_PIN_VISIBLE_MINUTES": "0",
+            "LENSPIN_AUDIT_DAYS": "30",
+            "RESCUE_SSO_COMPANY_ID": "12345",
+            "RESCUE_SSO_PASSWORD": "sso-secret",
+            "LENSPIN_SSO_IDS": "U0123ABCD=jane@corp.example, U0456EFGH = bob",
+        }
+    )
+    assert custom.database_url == "postgres://u:p@db:5432/x?sslmode=require"
+    assert not custom.linking
+    assert custom.pin_visible_minutes == 0
+    assert custom.audit_days == 30
+    assert custom.sso_enabled
+    assert custom.sso_ids == {"U0123ABCD": "jane@corp.example", "U0456EFGH": "bob"}
+    assert "sso-secret" not in repr(custom)
+
+
+def test_storage_and_sso_mistakes_are_named() -> None:
+    env = {
+        **BASE,
+        "LENSPIN_ENCRYPTION_KEY": "not-a-fernet-key",
+        "LENSPIN_LINKING": "maybe",
+        "LENSPIN_PIN_VISIBLE_MINUTES": "-1",
+        "LENSPIN_AUDIT_DAYS": "0",
+        "RESCUE_SSO_COMPANY_ID": "12345",
+        "LENSPIN_SSO_IDS": "jane@corp",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {
+        "LENSPIN_ENCRYPTION_KEY",
+        "LENSPIN_LINKING",
+        "LENSPIN_PIN_VISIBLE_MINUTES",
+        "LENSPIN_AUDIT_DAYS",
+        "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD",
+        "LENSPIN_SSO_IDS",
+    }
+    assert "not-a-fernet-key" not in str(caught.value)
+
+
+def test_without_any_way_to_make_pins_it_says_so() -> None:
+    env = {k: v for k, v in BASE.items() if k not in ("RESCUE_AUTH_CODE", "LENSPIN_ALLOWED_USERS")}
+    assert Settings.from_env(env).rescue_auth_code == ""  # linking alone is enough
+    with pytest.raises(ConfigError, match="nothing could make PINs"):
+        Settings.from_env({**env, "LENSPIN_LINKING": "off"})
+
+
+def test_customer_sms_and_message_link_settings() -> None:
+    settings = Settings.from_env(BASE)
+    assert (settings.customer_language, settings.sms_language) == ("en", "en")
+    assert settings.message_link_field == "custom1"
+    assert settings.show_sms
+    custom = Settings.from_env(
+        {
+            **BASE,
+            "LENSPIN_CUSTOMER_LANGUAGE": "de",
+            "LENSPIN_SMS_LANGUAGE": "pt-br",
+            "LENSPIN_MESSAGE_LINK_FIELD": "none",
+            "LENSPIN_HIDDEN_FIELDS": "sms",
+        }
+    )
+    assert (custom.customer_language, custom.sms_language) == ("de", "pt-br")
+    assert custom.message_link_field == "none"
+    assert not custom.show_sms
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {
+                **BASE,
+                "LENSPIN_CUSTOMER_LANGUAGE": "tlh",
+                "LENSPIN_SMS_LANGUAGE": "xx",
+                "LENSPIN_MESSAGE_LINK_FIELD": "name",
+            }
+        )
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {
+        "LENSPIN_CUSTOMER_LANGUAGE",
+        "LENSPIN_SMS_LANGUAGE",
+        "LENSPIN_MESSAGE_LINK_FIELD",
+    }
