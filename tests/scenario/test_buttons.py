@@ -14,7 +14,7 @@ from bot.slack import ids
 from bot.slack.blocks.messages import customer_post, share_failed
 from bot.slack.forms import PinButtons
 from tests.support import entry
-from tests.support.inprocess import CHANNEL, STRANGER, TECH, InProcessBot
+from tests.support.inprocess import CHANNEL, STRANGER, TECH, InProcessBot, MakeBot
 
 FIELDS = {
     "name": "Jane Doe",
@@ -68,6 +68,16 @@ def test_home_connect_opens_the_connect_form(bot: InProcessBot) -> None:
     sent = bot.click(STRANGER, ids.HOME_CONNECT_ACTION)
     assert (sent.response.status, sent.response.body) == (200, "")
     assert bot.opened_with(sent.trigger_id).args["view"]["callback_id"] == ids.CONNECT_MODAL
+
+
+def test_home_connect_with_linking_off_says_so_instead_of_the_form(make_bot: MakeBot) -> None:
+    # A Home tab published before LENSPIN_LINKING was turned off still shows the button.
+    bot = make_bot(LENSPIN_ALLOWED_USERS=TECH, LENSPIN_LINKING="false")
+    sent = bot.click(STRANGER, ids.HOME_CONNECT_ACTION)
+    assert (sent.response.status, sent.response.body) == (200, "")
+    view = bot.opened_with(sent.trigger_id).args["view"]
+    assert view["callback_id"] != ids.CONNECT_MODAL or "input" not in json.dumps(view)
+    assert texts.CONNECT_OFF in json.dumps(view, ensure_ascii=False)
 
 
 def test_home_disconnect_forgets_the_account_and_refreshes_the_tab(bot: InProcessBot) -> None:

@@ -281,21 +281,15 @@ def test_a_half_filled_connect_form_gets_inline_errors(
     assert bot.store.get_link(bot.team_id, STRANGER) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/slack/listeners/views.py ConnectFormSubmitted does not check settings.linking: "
-        "with linking off (/lenspin connect answers CONNECT_OFF, Home shows no Connect button) "
-        "a connect form submitted anyway (a Home tab published before linking was turned off, "
-        "or a forged view_submission) still checks the account and keeps the link"
-    ),
-)
 def test_with_linking_off_a_connect_form_submitted_anyway_keeps_nothing(
     make_bot: MakeBot,
 ) -> None:
     bot = make_bot(LENSPIN_ALLOWED_USERS=TECH, LENSPIN_LINKING="false")
     bot.rescue.add_account("pasted-code", email=EMAIL)
     view = connect_modal()
-    bot.submit(view, user_id=TECH, values={ids.CONNECT_CODE_BLOCK: "pasted-code"})
+    sent = bot.submit(view, user_id=TECH, values={ids.CONNECT_CODE_BLOCK: "pasted-code"})
     bot.settle()
     assert bot.store.get_link(bot.team_id, TECH) is None
+    answer = json.loads(sent.body)
+    assert answer["response_action"] == "update"
+    assert texts.CONNECT_OFF in json.dumps(answer["view"], ensure_ascii=False)

@@ -12,7 +12,7 @@ from bot import texts
 from bot.rescue.models import Pin
 from bot.slack import ids
 from bot.slack.blocks.messages import customer_post, pin_ready, share_failed
-from bot.slack.blocks.modals import connect_modal, pin_modal_for
+from bot.slack.blocks.modals import connect_modal, notice_modal, pin_modal_for
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import open_form, refresh_home
 from bot.slack.forms import PinButtons, dig
@@ -51,9 +51,15 @@ class HomeButtons:
         self._deps = deps
 
     def connect(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """Open the connect form with the click's trigger."""
+        """Open the connect form with the click's trigger (a plain notice if linking is off)."""
         ack()
-        open_view(client, str(body.get("trigger_id", "")), connect_modal())
+        view = (
+            connect_modal()
+            if self._deps.settings.linking
+            # A Home tab published before linking was turned off still shows the button.
+            else notice_modal(texts.CONNECT_FAILED_TITLE, texts.CONNECT_OFF)
+        )
+        open_view(client, str(body.get("trigger_id", "")), view)
 
     def disconnect(self, ack: Ack, context: BoltContext) -> None:
         """Forget the account (the button asked for confirmation), then refresh the tab."""

@@ -99,6 +99,11 @@ class ConnectFormSubmitted:
         self, ack: Ack, context: BoltContext, view: dict[str, Any], client: WebClient
     ) -> None:
         """Inline errors, or a 'checking' view at once and the outcome when Rescue answers."""
+        if not self._deps.settings.linking:
+            # A form opened before linking was turned off (or a forged one) keeps nothing.
+            refused = notice_modal(texts.CONNECT_FAILED_TITLE, texts.CONNECT_OFF)
+            ack(response_action="update", view=refused)
+            return
         form, errors = read_connect_form(dig(view, "state", "values"))
         if errors:
             ack(response_action="errors", errors=errors)
