@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, database_unreachable
 from bot.rescue.errors import Rejected, Timeout, Unavailable
-from bot.rescue.models import Account, AccountResult
+from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode
 from bot.store import Keyring, SchemaOutdated, Store
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ SLACK_ADVICE = {
     ),
 }
 
-RESCUE_ADVICE = {
+RESCUE_ADVICE: dict[ResultCode | AuthResult | AccountResult, str] = {
     AccountResult.INVALID_SECRET_AUTH_CODE: (
         "Rescue does not accept RESCUE_AUTH_CODE: it is mistyped, or a newer code was requested "
         "for that account since (which voids the old one). Get a new code (README, step 2) "

@@ -133,8 +133,13 @@ class RescueClient:
             getattr(reply, name, None)
             for name in ("iAccountID", "iAdminID", "iTechID", "bTcRunning")
         )
-        typed = _is_int(account_id) and _is_int(admin_id) and _is_int(tech_id)
-        if not typed or not isinstance(running, bool):
+        # Tested in the if itself (not saved in a variable first), so the guards narrow below.
+        if not (
+            _is_int(account_id)
+            and _is_int(admin_id)
+            and _is_int(tech_id)
+            and isinstance(running, bool)
+        ):
             raise _unusable(operation, "account")
         return Account(
             account_id=account_id,

@@ -115,8 +115,10 @@ class PinButtons:
     @classmethod
     def from_value(cls, value: object) -> PinButtons | None:
         """Decode a button's value; None for anything lenspin did not write."""
+        if not isinstance(value, str):
+            return None
         try:
-            data = json.loads(value) if isinstance(value, str) else None
+            data = json.loads(value)
             pin = Pin.from_rescue(data["pin"])
         except (ValueError, TypeError, KeyError):
             return None

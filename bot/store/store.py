@@ -11,7 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, Engine, column, delete, select, table, text, update
+from sqlalchemy import (
+    ColumnClause,
+    CursorResult,
+    Engine,
+    Result,
+    column,
+    delete,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
@@ -31,7 +42,8 @@ EXPORT_BATCH = 500
 
 MIGRATE_COMMAND = "python -m bot migrate"
 
-_VERSIONS = select(column("version_num")).select_from(table(VERSION_TABLE))
+_VERSION_NUM: ColumnClause[str] = column("version_num")
+_VERSIONS = select(_VERSION_NUM).select_from(table(VERSION_TABLE))
 
 
 class SchemaOutdated(Exception):
@@ -289,6 +301,7 @@ class Store:
                     .with_for_update()
                 ).all()
                 for row in rows:
+                    # The query picked only rows whose PIN is not NULL; its type cannot say so.
                     row.pin_encrypted = self._keyring.rotate(cast(str, row.pin_encrypted))
             if not rows:
                 return rewritten
@@ -373,5 +386,7 @@ def _is_missing_table(error: DBAPIError) -> bool:
     return isinstance(original, sqlite3.OperationalError) and "no such table" in str(original)
 
 
-def _rowcount(result: Any) -> int:
+def _rowcount(result: Result[Any]) -> int:
+    # Session.execute() is typed to answer a Result whatever the statement; for a DELETE it
+    # is a CursorResult, the one kind with rowcount.
     return cast(CursorResult[Any], result).rowcount
