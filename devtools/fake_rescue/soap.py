@@ -71,7 +71,8 @@ def _local(element: Any) -> str:
 
 
 def _namespace(element: Any) -> str | None:
-    namespace = etree.QName(element).namespace
+    # lxml-stubs say str, but an element outside any namespace has None here.
+    namespace: str | None = etree.QName(element).namespace
     return None if namespace is None else str(namespace)
 
 

@@ -129,7 +129,7 @@ def _element_state(element: Mapping[str, Any], value: Any) -> dict[str, Any]:
     return state
 
 
-def state_values(blocks: list[dict[str, Any]], values: Mapping[str, Any]) -> dict[str, Any]:
+def state_values(blocks: list[Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """The view's state.values when a user submits these values (by block_id); others initial."""
     inputs = {
         b["block_id"]: b
