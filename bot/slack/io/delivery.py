@@ -9,10 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.io import SLACK_FAILURES
+from bot.slack.io import SLACK_FAILURES, attempt
 
 logger = logging.getLogger(__name__)
 
@@ -102,15 +101,7 @@ class Delivery:
         return True
 
     def _via_api(self, method: str, **kwargs: Any) -> bool:
-        try:
-            self._client.api_call(method, json=kwargs)
-        except SlackApiError as error:
-            logger.warning("%s failed: %s", method, error.response.get("error"))
-            return False
-        except SLACK_FAILURES as error:
-            logger.warning("%s failed: %s", method, type(error).__name__)
-            return False
-        return True
+        return attempt(method, lambda: self._client.api_call(method, json=kwargs))
 
 
 def _delivered(route: str, user_id: str) -> str:
