@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from devtools.fake_rescue.operations import OPERATIONS, PIN_OK, Directory
@@ -57,6 +58,19 @@ class Garbage:
 
 
 @dataclass(frozen=True)
+class Redirect:
+    """Answer with an HTTP redirect to `location`, as a moved endpoint or a proxy would."""
+
+    location: str
+    status: int = 307
+
+    def __post_init__(self) -> None:
+        _check_header_value(self.location)
+        if not 300 <= self.status <= 399:
+            raise ValueError("Redirect.status must be a 3xx status")
+
+
+@dataclass(frozen=True)
 class Delay:
     """Answer `then` after `seconds` (cut short, without an answer, by stop())."""
 
@@ -101,13 +115,20 @@ class Huge:
             raise ValueError("Huge.size must not be negative")
 
 
-Behaviour = Result | Fault | HttpError | Garbage | Delay | Hang | Reset | Drip | Huge
+Behaviour = Result | Fault | HttpError | Garbage | Redirect | Delay | Hang | Reset | Drip | Huge
 
 
 def _check_header_value(value: str) -> None:
     # A CR or LF would let a test behaviour forge extra headers by accident.
     if "\r" in value or "\n" in value:
         raise ValueError("header values must not contain line breaks")
+
+
+def _moved_page(location: str) -> bytes:
+    """The page IIS sends with a redirect (clients that follow one never show it)."""
+    link = f'<a href="{html.escape(location)}">here</a>'
+    head = "<html><head><title>Object moved</title></head>"
+    return f"{head}<body><h2>Object moved to {link}.</h2></body></html>".encode()
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,7 @@ class Answer:
     status: int
     content_type: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # beyond the ones every answer carries
 
 
 def render(
@@ -140,6 +162,8 @@ def render(
             return Answer(status, content_type, text.encode())
         case Garbage(body=raw, status=status, content_type=content_type):
             return Answer(status, content_type, raw)
+        case Redirect(location=location, status=status):
+            return Answer(status, HTML, _moved_page(location), (("Location", location),))
         case Huge(size=size):
             return Answer(200, soap_type, huge_body(version, size))
     raise TypeError(f"not a renderable behaviour: {behaviour!r}")

@@ -32,6 +32,8 @@ from devtools.fake_rescue import (
     Hang,
     HttpError,
     Huge,
+    Redirect,
+    RedirectTarget,
     Reset,
     Result,
 )
@@ -512,6 +514,56 @@ def test_client_disconnecting_mid_response_is_quiet(
     assert post(fake).status_code == 200
     fake.stop()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_redirect_answers_a_3xx_with_its_location(fake: FakeRescue) -> None:
+    fake.queue(Redirect("http://127.0.0.1:9/elsewhere?a=1&b=<2>"), Redirect("/x", status=301))
+    first = requests.post(
+        fake.url,
+        data=envelope("requestLensPINCodeV2", PIN_FIELDS),
+        headers=headers_for("requestLensPINCodeV2", "1.1"),
+        timeout=TIMEOUT,
+        allow_redirects=False,
+    )
+    second = requests.get(fake.url, timeout=TIMEOUT, allow_redirects=False)
+
+    assert first.status_code == 307
+    assert first.headers["Location"] == "http://127.0.0.1:9/elsewhere?a=1&b=<2>"
+    assert first.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Object moved" in first.text
+    assert "&lt;2&gt;" in first.text
+    assert [call.operation for call in fake.calls] == ["requestLensPINCodeV2"]
+    assert second.status_code == 200  # a GET is the help page, never a behaviour
+    with pytest.raises(ValueError, match="3xx"):
+        Redirect("/x", status=200)
+    with pytest.raises(ValueError, match="line breaks"):
+        Redirect("/x\r\nSet-Cookie: a=b")
+
+
+def test_redirect_target_records_whatever_reaches_it() -> None:
+    with RedirectTarget() as target:
+        posted = requests.post(f"{target.url}?q=1", data=b"<body/>", timeout=TIMEOUT)
+        got = requests.get(target.url, timeout=TIMEOUT)
+        received = target.received
+    assert [(r.method, r.path, r.body) for r in received] == [
+        ("POST", "/API/API.asmx?q=1", b"<body/>"),
+        ("GET", "/API/API.asmx", b""),
+    ]
+    # It answers like Rescue with a PIN, so a client that followed a redirect looks fine.
+    assert values(posted)["sPINCode"] == "999999"
+    assert got.status_code == 200
+    with pytest.raises(RuntimeError, match="start"):
+        _ = target.url
+
+
+def test_a_client_that_follows_a_redirect_hands_the_target_the_envelope(fake: FakeRescue) -> None:
+    with RedirectTarget() as target:
+        fake.queue(Redirect(target.url, status=307))
+        response = post(fake)  # requests follows redirects unless told not to
+        [received] = target.received
+    assert response.status_code == 200
+    assert received.method == "POST"
+    assert AUTH.encode() in received.body
 
 
 # --- Rescue's logic ------------------------------------------------------------------------
