@@ -688,6 +688,46 @@ def test_request_auth_code_sso(fake: FakeRescue) -> None:
     assert account["getAccount_v2Result"] == "getAccount_OK"
 
 
+def test_request_auth_code_sso_can_spell_its_results_as_its_own() -> None:
+    sso = {"sSSOID": "jdoe", "sPassword": "global-pw", "sCompany": "1234"}
+
+    def ask(fake: FakeRescue, **changes: str) -> dict[str, str]:
+        response = post(fake, "requestAuthCodeSSO", {**sso, **changes})
+        return values(response, "requestAuthCodeSSO")
+
+    with FakeRescue(rate_limit=None, sso_own_names=True) as fake:
+        fake.enable_sso("1234", "global-pw", ["jdoe"])
+        fake.add_account("a@example.com", "pw")
+        good = ask(fake)
+        assert good["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_OK"
+        assert re.fullmatch(r"[a-z0-9]{80}", good["sAuthCode"])
+        assert ask(fake, sPassword="no")["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_Invalid"
+        assert ask(fake, sCompany="9")["requestAuthCodeSSOResult"] == (
+            "requestAuthCodeSSO_InvalidParam_Company"
+        )
+        # Forced results come out in the switch's spelling, whichever spelling they were given.
+        fake.queue(
+            Result(code="requestAuthCode_PollRateExceeded"),
+            Result(code="requestAuthCodeSSO_Error"),
+            Result(code="requestAuthCodeSSO_OK"),
+        )
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_PollRateExceeded"
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_Error"
+        forced_ok = ask(fake)
+        assert forced_ok["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_OK"
+        assert forced_ok["sAuthCode"]  # a forced OK still hands out a working code
+        login = {"sEmail": "a@example.com", "sPassword": "pw"}
+        own = values(post(fake, "requestAuthCode", login), "requestAuthCode")
+        assert own["requestAuthCodeResult"] == "requestAuthCode_OK"  # requestAuthCode keeps its
+
+        fake.set_sso_own_names(False)
+        fake.queue(Result(code="requestAuthCodeSSO_Error"))
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCode_Error"
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCode_OK"
+        fake.reset()  # back to the constructor's spelling
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_OK"
+
+
 def test_get_account_v2(fake: FakeRescue) -> None:
     account = values(post(fake, "getAccount_v2", {"sAuthCode": AUTH}), "getAccount_v2")
     assert account["getAccount_v2Result"] == "getAccount_OK"
