@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
@@ -123,7 +124,8 @@ class RescueClient:
         """Get an SSO user's auth code with the company's global SSO password (voids the last)."""
         operation = "requestAuthCodeSSO"
         fields = {"sSSOID": sso_id, "sPassword": password, "sCompany": company_id}
-        return _auth_code(operation, self._ask(operation, AuthResult.OK, fields))
+        reply = self._ask(operation, AuthResult.OK, fields, parse=AuthResult.parse_sso)
+        return _auth_code(operation, reply)
 
     def get_account(self, auth_code: str) -> Account:
         """Say whose auth_code is; raise Rejected, Unavailable or Timeout."""
@@ -185,20 +187,23 @@ class RescueClient:
         ok: _Result,
         fields: dict[str, str],
         flags: dict[str, bool] | None = None,
+        *,
+        parse: Callable[[object], _Result] | None = None,
     ) -> Any:
         """Send one operation and return zeep's reply if its result is ok, else raise.
 
-        fields are the text values (checked before sending); flags the booleans.
+        fields are the text values (checked before sending); flags the booleans; parse reads
+        the result code (by default the enum of ok).
         """
         _require_xml_safe(fields)
         reply, elapsed_ms = self._call(operation, **fields, **(flags or {}))
-        code, raw = self._result(operation, reply, type(ok), elapsed_ms)
+        code, raw = self._result(operation, reply, parse or type(ok).parse, elapsed_ms)
         if code is not ok:
             raise Rejected(code, raw)
         return reply
 
     def _result(
-        self, operation: str, reply: Any, codes: type[_Result], elapsed_ms: int
+        self, operation: str, reply: Any, parse: Callable[[object], _Result], elapsed_ms: int
     ) -> tuple[_Result, str]:
         """Read an operation's result code from the reply and log the call's one INFO line."""
         # ASMX names the result element after the operation, in every operation.
@@ -208,7 +213,7 @@ class RescueClient:
             raise Unavailable("Rescue answered without a result code")
         # An empty result element is a result all the same: parse makes it UNKNOWN.
         raw = "" if raw is None else _short(raw)
-        code = codes.parse(raw)
+        code = parse(raw)
         log.info("Rescue %s answered %s in %d ms", operation, code.name, elapsed_ms)
         return code, raw
 
