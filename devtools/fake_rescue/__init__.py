@@ -2,6 +2,7 @@
 
 from devtools.fake_rescue.fake import FakeRescue
 from devtools.fake_rescue.faults import (
+    Amend,
     Behaviour,
     Delay,
     Drip,
@@ -50,6 +51,7 @@ __all__ = [
     "SOAP11_NS",
     "SOAP12_NS",
     "TRAP_PIN",
+    "Amend",
     "Behaviour",
     "Delay",
     "Drip",

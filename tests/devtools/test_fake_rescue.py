@@ -24,6 +24,7 @@ from devtools.fake_rescue import (
     NS,
     SOAP11_NS,
     SOAP12_NS,
+    Amend,
     Delay,
     Drip,
     FakeRescue,
@@ -514,6 +515,66 @@ def test_client_disconnecting_mid_response_is_quiet(
     assert post(fake).status_code == 200
     fake.stop()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def response_element(response: requests.Response, operation: str) -> Any:
+    """The <operation>Response element of an answer."""
+    found = etree.fromstring(response.content).find(f".//{{{NS}}}{operation}Response")
+    assert found is not None, response.text
+    return found
+
+
+def test_amend_adds_omits_reorders_and_decorates_the_normal_answer(fake: FakeRescue) -> None:
+    operation = "requestLensPINCodeV2"
+    fake.queue(
+        Amend(),
+        Amend(
+            add=(("iSessionID", "1"), ("{urn:other}note", "n")),
+            at=1,
+            attributes=(("extra", "yes"), ("{urn:other}flag", "1")),
+            then=Result(pin="4821"),
+        ),
+        Amend(add=(), omit=(f"{operation}Result",)),
+        Amend(add=(), reverse=True, then=Result(code="requestPINCode_Error")),
+    )
+
+    def tags(found: Any) -> list[tuple[str, str]]:
+        return [(child.tag, child.text or "") for child in found]
+
+    assert tags(response_element(post(fake), operation)) == [
+        (f"{{{NS}}}{operation}Result", "requestPINCode_OK"),
+        (f"{{{NS}}}sPINCode", "100000"),
+        (f"{{{NS}}}iSessionID", "987654"),
+    ]
+    decorated = response_element(post(fake), operation)
+    assert tags(decorated) == [
+        (f"{{{NS}}}{operation}Result", "requestPINCode_OK"),
+        (f"{{{NS}}}iSessionID", "1"),
+        ("{urn:other}note", "n"),
+        (f"{{{NS}}}sPINCode", "4821"),
+    ]
+    for element in (decorated, *decorated):
+        assert dict(element.attrib) == {"extra": "yes", "{urn:other}flag": "1"}
+    assert tags(response_element(post(fake), operation)) == [(f"{{{NS}}}sPINCode", "100001")]
+    assert tags(response_element(post(fake, version="1.2"), operation)) == [
+        (f"{{{NS}}}sPINCode", ""),
+        (f"{{{NS}}}{operation}Result", "requestPINCode_Error"),
+    ]
+
+
+def test_amend_works_for_every_operation(fake: FakeRescue) -> None:
+    fake.queue(Amend(at=0), Amend(add=(("bExtra", "true"),), at=3))
+    login = values(post(fake, "getAccount_v2", {"sAuthCode": AUTH}), "getAccount_v2")
+    assert next(iter(login)) == "iSessionID"
+    assert login["getAccount_v2Result"] == "getAccount_OK"
+    account = values(post(fake, "getAccount_v2", {"sAuthCode": AUTH}), "getAccount_v2")
+    assert list(account)[:5] == [
+        "getAccount_v2Result",
+        "iAccountID",
+        "sOrganization",
+        "bExtra",
+        "iAdminID",
+    ]
 
 
 def test_redirect_answers_a_3xx_with_its_location(fake: FakeRescue) -> None:
