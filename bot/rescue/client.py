@@ -26,6 +26,7 @@ from bot.rescue.models import (
     ResultCode,
     is_xml_safe,
 )
+from bot.rescue.reading import LiberalReader
 from bot.rescue.transport import DeadlineAdapter, DeadlineTransport
 
 __all__ = ["RescueClient"]
@@ -76,6 +77,7 @@ class RescueClient:
             session.mount("http://", adapter)
         self._session = session
         settings = zeep.Settings(
+            # Strict, for the XML and the namespaces; LiberalReader lets unknown elements by.
             strict=True,
             xml_huge_tree=False,
             forbid_dtd=True,
@@ -84,7 +86,9 @@ class RescueClient:
         )
         transport = DeadlineTransport(session=session, timeout=timeout)
         client = zeep.Client(str(WSDL_PATH), transport=transport, settings=settings)
-        self._service = client.create_service(_BINDINGS[soap_version], api_url)
+        binding = _BINDINGS[soap_version]
+        client.plugins.append(LiberalReader(client.wsdl.bindings[binding]))
+        self._service = client.create_service(binding, api_url)
 
     def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
         """Ask Rescue for a Lens PIN (and an SMS invite); raise Rejected, Unavailable or Timeout."""
