@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from bot.rescue.models import (
     ResultCode,
     is_xml_safe,
 )
+from bot.rescue.reading import LiberalReader
 from bot.rescue.transport import DeadlineAdapter, DeadlineTransport
 
 __all__ = ["RescueClient"]
@@ -75,6 +77,7 @@ class RescueClient:
             session.mount("http://", adapter)
         self._session = session
         settings = zeep.Settings(
+            # Strict, for the XML and the namespaces; LiberalReader lets unknown elements by.
             strict=True,
             xml_huge_tree=False,
             forbid_dtd=True,
@@ -83,7 +86,9 @@ class RescueClient:
         )
         transport = DeadlineTransport(session=session, timeout=timeout)
         client = zeep.Client(str(WSDL_PATH), transport=transport, settings=settings)
-        self._service = client.create_service(_BINDINGS[soap_version], api_url)
+        binding = _BINDINGS[soap_version]
+        client.plugins.append(LiberalReader(client.wsdl.bindings[binding]))
+        self._service = client.create_service(binding, api_url)
 
     def request_lens_pin(self, request: PinRequest, *, auth_code: str) -> Pin:
         """Ask Rescue for a Lens PIN (and an SMS invite); raise Rejected, Unavailable or Timeout."""
@@ -123,7 +128,8 @@ class RescueClient:
         """Get an SSO user's auth code with the company's global SSO password (voids the last)."""
         operation = "requestAuthCodeSSO"
         fields = {"sSSOID": sso_id, "sPassword": password, "sCompany": company_id}
-        return _auth_code(operation, self._ask(operation, AuthResult.OK, fields))
+        reply = self._ask(operation, AuthResult.OK, fields, parse=AuthResult.parse_sso)
+        return _auth_code(operation, reply)
 
     def get_account(self, auth_code: str) -> Account:
         """Say whose auth_code is; raise Rejected, Unavailable or Timeout."""
@@ -185,20 +191,23 @@ class RescueClient:
         ok: _Result,
         fields: dict[str, str],
         flags: dict[str, bool] | None = None,
+        *,
+        parse: Callable[[object], _Result] | None = None,
     ) -> Any:
         """Send one operation and return zeep's reply if its result is ok, else raise.
 
-        fields are the text values (checked before sending); flags the booleans.
+        fields are the text values (checked before sending); flags the booleans; parse reads
+        the result code (by default the enum of ok).
         """
         _require_xml_safe(fields)
         reply, elapsed_ms = self._call(operation, **fields, **(flags or {}))
-        code, raw = self._result(operation, reply, type(ok), elapsed_ms)
+        code, raw = self._result(operation, reply, parse or type(ok).parse, elapsed_ms)
         if code is not ok:
             raise Rejected(code, raw)
         return reply
 
     def _result(
-        self, operation: str, reply: Any, codes: type[_Result], elapsed_ms: int
+        self, operation: str, reply: Any, parse: Callable[[object], _Result], elapsed_ms: int
     ) -> tuple[_Result, str]:
         """Read an operation's result code from the reply and log the call's one INFO line."""
         # ASMX names the result element after the operation, in every operation.
@@ -208,7 +217,7 @@ class RescueClient:
             raise Unavailable("Rescue answered without a result code")
         # An empty result element is a result all the same: parse makes it UNKNOWN.
         raw = "" if raw is None else _short(raw)
-        code = codes.parse(raw)
+        code = parse(raw)
         log.info("Rescue %s answered %s in %d ms", operation, code.name, elapsed_ms)
         return code, raw
 

@@ -35,6 +35,9 @@ _PHONE = re.compile(
 
 # The value of every result enum's UNKNOWN member; no Rescue result is spelled like this.
 _UNKNOWN = "unknown"
+# requestAuthCodeSSO's results may carry its own name instead of requestAuthCode's.
+_AUTH_PREFIX = "requestAuthCode_"
+_SSO_PREFIX = "requestAuthCodeSSO_"
 
 
 class ResultEnum(enum.Enum):
@@ -76,6 +79,15 @@ class AuthResult(ResultEnum):
     POLL_RATE_EXCEEDED = "requestAuthCode_PollRateExceeded"
     INVALID_COMPANY = "requestAuthCode_InvalidParam_Company"  # SSO only; name unconfirmed
     UNKNOWN = _UNKNOWN
+
+    @classmethod
+    def parse_sso(cls, value: object) -> Self:
+        """Map requestAuthCodeSSO's text to a member, spelled requestAuthCodeSSO_* or not."""
+        # The guide names SSO's results without their SOAP spelling (API-NOTES): both map alike.
+        text = str(value or "").strip()
+        if text.startswith(_SSO_PREFIX):
+            text = _AUTH_PREFIX + text.removeprefix(_SSO_PREFIX)
+        return cls.parse(text)
 
 
 class AccountResult(ResultEnum):

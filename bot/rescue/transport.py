@@ -51,6 +51,9 @@ class DeadlineTransport(zeep.Transport):
                     headers=headers,
                     stream=True,
                     timeout=limits,  # type: ignore[arg-type]
+                    # Following one would re-send the envelope, auth code or password in it,
+                    # to wherever Location points (http too); Rescue's endpoint never moves.
+                    allow_redirects=False,
                 )
                 with response:
                     body = _read_body(response.raw, deadline)
@@ -64,6 +67,11 @@ class DeadlineTransport(zeep.Transport):
             if deadline.expired:
                 # The deadline cut the connection; what was read may be a truncated reply.
                 raise Timeout("Rescue did not answer in time")
+        if 300 <= response.status_code <= 399:
+            # The status only: Location may carry anything, a token in its query included.
+            raise Unavailable(
+                f"Rescue answered HTTP {response.status_code} (a redirect, not followed)"
+            )
         media_type = get_media_type(response.headers.get("Content-Type", "text/xml"))
         if response.status_code != 200 and "xml" not in media_type:
             # An error page from IIS or a proxy, not a SOAP fault: zeep would quote it whole.

@@ -2,6 +2,7 @@
 
 from devtools.fake_rescue.fake import FakeRescue
 from devtools.fake_rescue.faults import (
+    Amend,
     Behaviour,
     Delay,
     Drip,
@@ -10,6 +11,7 @@ from devtools.fake_rescue.faults import (
     Hang,
     HttpError,
     Huge,
+    Redirect,
     Reset,
     Result,
 )
@@ -29,6 +31,7 @@ from devtools.fake_rescue.operations import (
 )
 from devtools.fake_rescue.server import ENDPOINT_PATH, RescueCall
 from devtools.fake_rescue.soap import NS, SOAP11_NS, SOAP12_NS, build_fault, build_response
+from devtools.fake_rescue.trap import TRAP_PIN, Received, RedirectTarget
 
 __all__ = [
     "ACCOUNT_ID",
@@ -47,6 +50,8 @@ __all__ = [
     "PIN_POLL_RATE",
     "SOAP11_NS",
     "SOAP12_NS",
+    "TRAP_PIN",
+    "Amend",
     "Behaviour",
     "Delay",
     "Drip",
@@ -56,6 +61,9 @@ __all__ = [
     "Hang",
     "HttpError",
     "Huge",
+    "Received",
+    "Redirect",
+    "RedirectTarget",
     "RescueCall",
     "Reset",
     "Result",

@@ -47,15 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.delay > 0:
         fake.set_default(Delay(args.delay))
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Ctrl-C sets the event too, rather than raising KeyboardInterrupt wherever the main thread
+    # happens to be: one that lands between printing the URL and the wait killed the process.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     with fake:
         print(fake.url, flush=True)
         print("Fake Rescue is running; press Ctrl-C to stop.", file=sys.stderr, flush=True)
-        try:
-            # A timed wait keeps the main thread responsive to Ctrl-C on every platform.
-            while not stopped.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stopped.wait(0.5):
             pass
     return 0
 

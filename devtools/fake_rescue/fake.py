@@ -29,6 +29,7 @@ class FakeRescue:
         port: int = 0,
         rate_limit: float | None = 1.0,
         pins: Iterable[str] | None = None,
+        sso_own_names: bool = False,
     ) -> None:
         self._host = host
         self._port = port
@@ -43,6 +44,8 @@ class FakeRescue:
         self._stopping = threading.Event()
         self._connections: dict[int, tuple[socket.socket, threading.Thread]] = {}
         self._next_connection_id = 1
+        self._sso_own_names = sso_own_names
+        self._directory.set_sso_own_names(sso_own_names)
         for code in auth_codes:
             self.add_auth_code(code)
 
@@ -137,13 +140,21 @@ class FakeRescue:
         """Let requestAuthCodeSSO issue codes for these SSO ids of this company."""
         self._directory.enable_sso(company_id, password, sso_ids)
 
+    def set_sso_own_names(self, own: bool) -> None:
+        """Spell requestAuthCodeSSO's results requestAuthCodeSSO_* (True) or requestAuthCode_*."""
+        self._directory.set_sso_own_names(own)
+
     def reset(self) -> None:
-        """Forget calls, behaviours and rate-limit state; every Technician Console runs again."""
+        """Forget calls, behaviours and rate-limit state; every Technician Console runs again.
+
+        requestAuthCodeSSO's results go back to the spelling the constructor chose.
+        """
         with self._lock:
             self._calls.clear()
             self._queue.clear()
             self._default = Result()
         self._directory.reset()
+        self._directory.set_sso_own_names(self._sso_own_names)
 
     # Inspection
 

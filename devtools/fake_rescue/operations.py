@@ -6,7 +6,7 @@ import secrets
 import string
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from devtools.fake_rescue.soap import is_true
@@ -29,6 +29,10 @@ PIN_POLL_RATE = "requestPINCode_PollRateExceeded"
 AUTH_OK = "requestAuthCode_OK"
 AUTH_INVALID = "requestAuthCode_Invalid"
 AUTH_INVALID_COMPANY = "requestAuthCode_InvalidParam_Company"
+# requestAuthCodeSSO answers requestAuthCode_* unless told to spell its results as its own
+# (requestAuthCodeSSO_OK...): the guide leaves the spelling open (API-NOTES, Authentication).
+_AUTH_PREFIX = "requestAuthCode_"
+_SSO_PREFIX = "requestAuthCodeSSO_"
 ACCOUNT_OK = "getAccount_OK"
 ACCOUNT_INVALID_AUTH_CODE = "getAccount_Invalid_SecretAuthCode"
 
@@ -75,6 +79,7 @@ class Directory:
         # The code each user last obtained: a new one replaces it, as in Rescue.
         self._current_code: dict[int, str] = {}
         self._pins: Iterator[str] | None = iter(pins) if pins is not None else None
+        self._sso_own_names = False
         self._pin_counter = 100000
         self._next_tech_id = 5001
 
@@ -108,6 +113,11 @@ class Directory:
                 if sso_id not in company.users:
                     email = sso_id if "@" in sso_id else f"{sso_id}@company{company_id}.example"
                     company.users[sso_id] = self._new_identity_locked(email)
+
+    def set_sso_own_names(self, own: bool) -> None:
+        """Spell requestAuthCodeSSO's results requestAuthCodeSSO_* (True) or requestAuthCode_*."""
+        with self._lock:
+            self._sso_own_names = own
 
     def reset(self) -> None:
         """Forget the PIN pace; every Technician Console runs again."""
@@ -185,11 +195,27 @@ class Directory:
         with self._lock:
             company = self._sso.get(company_id)
             if company is None or not company_id.isdigit():
-                return AUTH_INVALID_COMPANY, [("sAuthCode", "")]
+                return self._sso_spelled_locked(AUTH_INVALID_COMPANY), [("sAuthCode", "")]
             identity = company.users.get(fields.get("sSSOID") or "")
             if identity is None or company.password != (fields.get("sPassword") or ""):
-                return AUTH_INVALID, [("sAuthCode", "")]
-            return AUTH_OK, [("sAuthCode", self._issue_code_locked(identity))]
+                return self._sso_spelled_locked(AUTH_INVALID), [("sAuthCode", "")]
+            code = self._issue_code_locked(identity)
+            return self._sso_spelled_locked(AUTH_OK), [("sAuthCode", code)]
+
+    def auth_code_sso_forced(self, fields: Fields, result: Result) -> Outcome:
+        """requestAuthCodeSSO's answer to a forced Result, in the spelling the switch says."""
+        # A forced code in either spelling reads as requestAuthCode's; the switch decides.
+        code = result.code
+        if code.startswith(_SSO_PREFIX):
+            code = _AUTH_PREFIX + code.removeprefix(_SSO_PREFIX)
+        code, values = self.auth_code_forced(fields, replace(result, code=code))
+        with self._lock:
+            return self._sso_spelled_locked(code), values
+
+    def _sso_spelled_locked(self, code: str) -> str:
+        if self._sso_own_names and code.startswith(_AUTH_PREFIX):
+            return _SSO_PREFIX + code.removeprefix(_AUTH_PREFIX)
+        return code
 
     def auth_code_forced(self, fields: Fields, result: Result) -> Outcome:
         """The auth-code operations' answer to a forced Result."""
@@ -254,7 +280,7 @@ OPERATIONS: dict[str, Operation] = {
         Directory.lens_pin, Directory.lens_pin_forced, frozenset({"bNoTechConsole"})
     ),
     "requestAuthCode": Operation(Directory.auth_code, Directory.auth_code_forced),
-    "requestAuthCodeSSO": Operation(Directory.auth_code_sso, Directory.auth_code_forced),
+    "requestAuthCodeSSO": Operation(Directory.auth_code_sso, Directory.auth_code_sso_forced),
     "getAccount_v2": Operation(Directory.account, Directory.account_forced),
 }
 # What the request checks need to know of each operation.

@@ -268,6 +268,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "X-Powered-By: ASP.NET",
             f"Date: {self.date_time_string()}",
             f"Content-Length: {len(answer.body)}",
+            *(f"{name}: {value}" for name, value in answer.headers),
         ]
         if self.close_connection:
             lines.append("Connection: close")

@@ -247,11 +247,31 @@ def build_response(
     version: str, operation: str, result: str, values: Sequence[tuple[str, str]]
 ) -> bytes:
     """Serialize `<operation>Response` with its `<operation>Result` and further values."""
+    return build_answer(version, operation, [(f"{operation}Result", result), *values])
+
+
+def build_answer(
+    version: str,
+    operation: str,
+    children: Sequence[tuple[str, str]],
+    attributes: Sequence[tuple[str, str]] = (),
+) -> bytes:
+    """Serialize `<operation>Response` with exactly these children, attributes on each element.
+
+    A name is a local name in Rescue's namespace, or "{namespace}name" for another one.
+    """
     envelope, body = _envelope(version)
     response = etree.SubElement(body, f"{{{NS}}}{operation}Response", nsmap=_DEFAULT_NS)
-    for name, text in ((f"{operation}Result", result), *values):
-        etree.SubElement(response, f"{{{NS}}}{name}").text = text
+    for name, text in children:
+        etree.SubElement(response, _qualified(name)).text = text
+    for element in (response, *response):
+        for name, value in attributes:
+            element.set(name, value)
     return _serialize(envelope)
+
+
+def _qualified(name: str) -> str:
+    return name if name.startswith("{") else f"{{{NS}}}{name}"
 
 
 _FAULT_CODES_11 = {"Receiver": "Server", "Sender": "Client"}

@@ -24,6 +24,7 @@ from devtools.fake_rescue import (
     NS,
     SOAP11_NS,
     SOAP12_NS,
+    Amend,
     Delay,
     Drip,
     FakeRescue,
@@ -32,6 +33,8 @@ from devtools.fake_rescue import (
     Hang,
     HttpError,
     Huge,
+    Redirect,
+    RedirectTarget,
     Reset,
     Result,
 )
@@ -514,6 +517,116 @@ def test_client_disconnecting_mid_response_is_quiet(
     assert "Traceback" not in capfd.readouterr().err
 
 
+def response_element(response: requests.Response, operation: str) -> Any:
+    """The <operation>Response element of an answer."""
+    found = etree.fromstring(response.content).find(f".//{{{NS}}}{operation}Response")
+    assert found is not None, response.text
+    return found
+
+
+def test_amend_adds_omits_reorders_and_decorates_the_normal_answer(fake: FakeRescue) -> None:
+    operation = "requestLensPINCodeV2"
+    fake.queue(
+        Amend(),
+        Amend(
+            add=(("iSessionID", "1"), ("{urn:other}note", "n")),
+            at=1,
+            attributes=(("extra", "yes"), ("{urn:other}flag", "1")),
+            then=Result(pin="4821"),
+        ),
+        Amend(add=(), omit=(f"{operation}Result",)),
+        Amend(add=(), reverse=True, then=Result(code="requestPINCode_Error")),
+    )
+
+    def tags(found: Any) -> list[tuple[str, str]]:
+        return [(child.tag, child.text or "") for child in found]
+
+    assert tags(response_element(post(fake), operation)) == [
+        (f"{{{NS}}}{operation}Result", "requestPINCode_OK"),
+        (f"{{{NS}}}sPINCode", "100000"),
+        (f"{{{NS}}}iSessionID", "987654"),
+    ]
+    decorated = response_element(post(fake), operation)
+    assert tags(decorated) == [
+        (f"{{{NS}}}{operation}Result", "requestPINCode_OK"),
+        (f"{{{NS}}}iSessionID", "1"),
+        ("{urn:other}note", "n"),
+        (f"{{{NS}}}sPINCode", "4821"),
+    ]
+    for element in (decorated, *decorated):
+        assert dict(element.attrib) == {"extra": "yes", "{urn:other}flag": "1"}
+    assert tags(response_element(post(fake), operation)) == [(f"{{{NS}}}sPINCode", "100001")]
+    assert tags(response_element(post(fake, version="1.2"), operation)) == [
+        (f"{{{NS}}}sPINCode", ""),
+        (f"{{{NS}}}{operation}Result", "requestPINCode_Error"),
+    ]
+
+
+def test_amend_works_for_every_operation(fake: FakeRescue) -> None:
+    fake.queue(Amend(at=0), Amend(add=(("bExtra", "true"),), at=3))
+    login = values(post(fake, "getAccount_v2", {"sAuthCode": AUTH}), "getAccount_v2")
+    assert next(iter(login)) == "iSessionID"
+    assert login["getAccount_v2Result"] == "getAccount_OK"
+    account = values(post(fake, "getAccount_v2", {"sAuthCode": AUTH}), "getAccount_v2")
+    assert list(account)[:5] == [
+        "getAccount_v2Result",
+        "iAccountID",
+        "sOrganization",
+        "bExtra",
+        "iAdminID",
+    ]
+
+
+def test_redirect_answers_a_3xx_with_its_location(fake: FakeRescue) -> None:
+    fake.queue(Redirect("http://127.0.0.1:9/elsewhere?a=1&b=<2>"), Redirect("/x", status=301))
+    first = requests.post(
+        fake.url,
+        data=envelope("requestLensPINCodeV2", PIN_FIELDS),
+        headers=headers_for("requestLensPINCodeV2", "1.1"),
+        timeout=TIMEOUT,
+        allow_redirects=False,
+    )
+    second = requests.get(fake.url, timeout=TIMEOUT, allow_redirects=False)
+
+    assert first.status_code == 307
+    assert first.headers["Location"] == "http://127.0.0.1:9/elsewhere?a=1&b=<2>"
+    assert first.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Object moved" in first.text
+    assert "&lt;2&gt;" in first.text
+    assert [call.operation for call in fake.calls] == ["requestLensPINCodeV2"]
+    assert second.status_code == 200  # a GET is the help page, never a behaviour
+    with pytest.raises(ValueError, match="3xx"):
+        Redirect("/x", status=200)
+    with pytest.raises(ValueError, match="line breaks"):
+        Redirect("/x\r\nSet-Cookie: a=b")
+
+
+def test_redirect_target_records_whatever_reaches_it() -> None:
+    with RedirectTarget() as target:
+        posted = requests.post(f"{target.url}?q=1", data=b"<body/>", timeout=TIMEOUT)
+        got = requests.get(target.url, timeout=TIMEOUT)
+        received = target.received
+    assert [(r.method, r.path, r.body) for r in received] == [
+        ("POST", "/API/API.asmx?q=1", b"<body/>"),
+        ("GET", "/API/API.asmx", b""),
+    ]
+    # It answers like Rescue with a PIN, so a client that followed a redirect looks fine.
+    assert values(posted)["sPINCode"] == "999999"
+    assert got.status_code == 200
+    with pytest.raises(RuntimeError, match="start"):
+        _ = target.url
+
+
+def test_a_client_that_follows_a_redirect_hands_the_target_the_envelope(fake: FakeRescue) -> None:
+    with RedirectTarget() as target:
+        fake.queue(Redirect(target.url, status=307))
+        response = post(fake)  # requests follows redirects unless told not to
+        [received] = target.received
+    assert response.status_code == 200
+    assert received.method == "POST"
+    assert AUTH.encode() in received.body
+
+
 # --- Rescue's logic ------------------------------------------------------------------------
 
 
@@ -634,6 +747,46 @@ def test_request_auth_code_sso(fake: FakeRescue) -> None:
     }
     account = values(post(fake, "getAccount_v2", {"sAuthCode": good["sAuthCode"]}), "getAccount_v2")
     assert account["getAccount_v2Result"] == "getAccount_OK"
+
+
+def test_request_auth_code_sso_can_spell_its_results_as_its_own() -> None:
+    sso = {"sSSOID": "jdoe", "sPassword": "global-pw", "sCompany": "1234"}
+
+    def ask(fake: FakeRescue, **changes: str) -> dict[str, str]:
+        response = post(fake, "requestAuthCodeSSO", {**sso, **changes})
+        return values(response, "requestAuthCodeSSO")
+
+    with FakeRescue(rate_limit=None, sso_own_names=True) as fake:
+        fake.enable_sso("1234", "global-pw", ["jdoe"])
+        fake.add_account("a@example.com", "pw")
+        good = ask(fake)
+        assert good["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_OK"
+        assert re.fullmatch(r"[a-z0-9]{80}", good["sAuthCode"])
+        assert ask(fake, sPassword="no")["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_Invalid"
+        assert ask(fake, sCompany="9")["requestAuthCodeSSOResult"] == (
+            "requestAuthCodeSSO_InvalidParam_Company"
+        )
+        # Forced results come out in the switch's spelling, whichever spelling they were given.
+        fake.queue(
+            Result(code="requestAuthCode_PollRateExceeded"),
+            Result(code="requestAuthCodeSSO_Error"),
+            Result(code="requestAuthCodeSSO_OK"),
+        )
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_PollRateExceeded"
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_Error"
+        forced_ok = ask(fake)
+        assert forced_ok["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_OK"
+        assert forced_ok["sAuthCode"]  # a forced OK still hands out a working code
+        login = {"sEmail": "a@example.com", "sPassword": "pw"}
+        own = values(post(fake, "requestAuthCode", login), "requestAuthCode")
+        assert own["requestAuthCodeResult"] == "requestAuthCode_OK"  # requestAuthCode keeps its
+
+        fake.set_sso_own_names(False)
+        fake.queue(Result(code="requestAuthCodeSSO_Error"))
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCode_Error"
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCode_OK"
+        fake.reset()  # back to the constructor's spelling
+        assert ask(fake)["requestAuthCodeSSOResult"] == "requestAuthCodeSSO_OK"
 
 
 def test_get_account_v2(fake: FakeRescue) -> None:
