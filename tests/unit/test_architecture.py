@@ -137,7 +137,16 @@ def test_the_domain_records_know_only_the_fields() -> None:
         ("bot.accounts", ("bot.slack", "bot.store", "bot.app", "bot.config")),
         ("bot.slack.blocks", ("bot.slack.io", "bot.slack.listeners", "bot.store", "bot.app")),
         ("bot.slack.io", ("bot.slack.blocks", "bot.slack.listeners", "bot.store", "bot.pins")),
-        ("bot.slack", ("bot.store", "bot.rescue.client", "bot.rescue.transport", "bot.app")),
+        (
+            "bot.slack",
+            (
+                "bot.store",
+                "bot.rescue.client",
+                "bot.rescue.transport",
+                "bot.rescue.reading",
+                "bot.app",
+            ),
+        ),
     ],
 )
 def test_layers_point_inward(layer: str, forbidden: tuple[str, ...]) -> None:
