@@ -11,9 +11,9 @@ from typing import Any
 
 logger = logging.getLogger("bot.edge")
 
-# Slack's commands and interactions are a few kB: a submitted PIN form or a Home-tab click,
-# view included, stays under 16 kB URL-encoded. 64 KiB is four times that, and small enough
-# that a refused body costs a worker nothing worth counting.
+# Slack's commands are under 1 kB; an interaction carries its whole view, and the largest the
+# e2e tests send (lenspin's biggest views) is 17 kB URL-encoded. 64 KiB is nearly four times
+# that, and bounds what the worker buffers per connection while a request arrives.
 BODY_CAP = 64 * 1024
 # The two bodies Slack sends: slash commands and interactions as a form, events as JSON.
 CONTENT_TYPES = frozenset(("application/x-www-form-urlencoded", "application/json"))
