@@ -22,8 +22,10 @@ def _settings() -> Settings:
 
 _SETTINGS = _settings()
 bind = f"0.0.0.0:{_SETTINGS.port}"
-# gthread: a worker keeps answering acks while other threads wait on Slack's API.
-worker_class = "gthread"
+# gthread: a worker keeps answering acks while other threads wait on Slack's API; gathering
+# (bot/front.py) collects each request whole before a thread takes it, so a sender that
+# stalls mid-request holds a socket, never one of the threads.
+worker_class = "bot.front.GatheringWorker"
 workers = _SETTINGS.web_concurrency
 threads = _SETTINGS.gunicorn_threads
 # Heroku-style routers cut requests at 30 s; nothing we serve should come close.

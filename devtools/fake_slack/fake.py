@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from devtools.fake_slack.app_requests import AppRequests
 from devtools.fake_slack.records import AppResponse, Recordings
 from devtools.fake_slack.response_urls import handle_post
-from devtools.fake_slack.server import Reply, SlackServer, text_reply
+from devtools.fake_slack.server import RESET, Reply, SlackServer, text_reply
 from devtools.fake_slack.signing import FORM_CONTENT_TYPE, signed_headers
 from devtools.fake_slack.state import (
     DEFAULT_BOT_TOKEN,
@@ -199,6 +199,10 @@ class FakeSlack(Recordings):
         with self._cond:
             rules = self._state.url_failures.setdefault(urlsplit(url).path, [])
             rules.append(UrlFailure(status, body, times))
+
+    def reset_response_url(self, url: str, *, times: int = 1) -> None:
+        """Cut the next `times` posts to url with a connection reset instead of an answer."""
+        self.fail_response_url(url, status=RESET, body="", times=times)
 
     def clear_failures(self) -> None:
         """Drop every failure rule."""

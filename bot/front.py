@@ -1,0 +1,202 @@
+"""gunicorn's gthread worker, except that a request reaches a thread only once it is all in."""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from http import HTTPStatus
+from typing import Any
+
+from gunicorn.http.parser import RequestParser
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from bot.edge import BODY_CAP, log_refusal
+
+# Slack sends a whole request at once; one still arriving after this is stalling on purpose.
+REQUEST_DEADLINE = 5.0
+# The request line and headers: Slack's are under 2 kB.
+HEAD_CAP = 32 * 1024
+# A refused request's answer is followed by a short drain of what it still sends, so closing
+# the socket does not reset the connection before the client has read the answer.
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1024 * 1024
+RECV_SIZE = 64 * 1024
+
+
+@dataclass(eq=False)
+class Arrival:
+    """A connection whose request is still arriving (or whose refusal is lingering)."""
+
+    conn: TConn
+    data: bytearray
+    deadline: float
+    method: str = "?"
+    path: str = "?"
+    length: int | str = "?"
+    needed: int | None = None
+    refused: bool = False
+    drained: int = 0
+    registered: bool = field(default=False)
+
+
+class GatheringWorker(ThreadWorker):
+    """Reads each request whole on the event loop, so a slow sender never holds a thread.
+
+    gthread hands a connection to a thread as soon as its first bytes arrive, and the thread
+    then blocks until the body is in: 16 senders that stall mid-body held every thread. Here
+    the main loop collects the request line, headers and body without blocking, refuses a body
+    over BODY_CAP before reading it, and drops a request not in after REQUEST_DEADLINE.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: dict[TConn, Arrival] = {}
+        # Whole requests waiting for a thread; the thread hands them to gunicorn's parser.
+        self.arrived: dict[TConn, bytes] = {}
+
+    def enqueue_req(self, conn: TConn) -> None:
+        """Collect the request on the event loop first; queue it for a thread once whole."""
+        if conn in self.arrived or self.cfg.is_ssl:
+            super().enqueue_req(conn)
+            return
+        parser = conn.parser
+        held = parser.unreader.take_buffered() if isinstance(parser, RequestParser) else b""
+        conn.sock.setblocking(False)
+        arrival = Arrival(conn, bytearray(held), time.monotonic() + REQUEST_DEADLINE)
+        self.arrivals[conn] = arrival
+        self._examine(arrival)
+        if conn in self.arrivals:
+            self._watch(arrival)
+
+    def handle(self, conn: TConn) -> bool:
+        """On a thread: give gunicorn's parser the request collected for it, then serve it."""
+        whole = self.arrived.pop(conn, None)
+        if whole is not None:
+            conn.sock.setblocking(True)
+            conn.init()
+            if isinstance(conn.parser, RequestParser):
+                conn.parser.unreader.unread(whole)
+        return super().handle(conn)
+
+    def murder_pending(self) -> None:
+        """Besides gthread's own, answer stalled requests 408 and end finished lingers."""
+        super().murder_pending()
+        now = time.monotonic()
+        for arrival in [a for a in self.arrivals.values() if a.deadline <= now]:
+            if arrival.refused:
+                self._close(arrival)
+            else:
+                reason = f"request not complete within {REQUEST_DEADLINE:g} s"
+                self._refuse(arrival, 408, reason)
+
+    def _watch(self, arrival: Arrival) -> None:
+        if not arrival.registered:
+            callback = partial(self._on_readable, arrival)
+            self.poller.register(arrival.conn.sock, selectors.EVENT_READ, callback)
+            arrival.registered = True
+
+    def _on_readable(self, arrival: Arrival, _sock: object) -> None:
+        try:
+            chunk = arrival.conn.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if arrival.refused:
+            arrival.drained += len(chunk)
+            if not chunk or arrival.drained > LINGER_BYTES:
+                self._close(arrival)
+            return
+        if not chunk:  # the client left before its request was complete
+            self._close(arrival)
+            return
+        arrival.data += chunk
+        self._examine(arrival)
+
+    def _examine(self, arrival: Arrival) -> None:
+        if arrival.needed is None:
+            end = arrival.data.find(b"\r\n\r\n")
+            if end < 0:
+                if len(arrival.data) > HEAD_CAP:
+                    self._refuse(arrival, 431, f"request head over {HEAD_CAP} bytes")
+                return
+            problem = self._read_head(arrival, bytes(arrival.data[:end]))
+            if problem is not None:
+                self._refuse(arrival, *problem)
+                return
+            arrival.needed = end + 4 + int(arrival.length)
+        if len(arrival.data) >= arrival.needed:
+            self._hand_over(arrival)
+
+    def _read_head(self, arrival: Arrival, head: bytes) -> tuple[int, str] | None:
+        """Note the method, path and length; why the request is refused now, or None."""
+        request_line, *header_lines = head.decode("latin-1").split("\r\n")
+        parts = request_line.split(" ")
+        arrival.method = parts[0]
+        arrival.path = parts[1].split("?", 1)[0] if len(parts) > 1 else "?"
+        lengths, chunked, expects = set(), False, False
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                lengths.add(value)
+            chunked |= name == "transfer-encoding"
+            expects |= name == "expect" and value.lower() == "100-continue"
+        if chunked:
+            return 411, "chunked bodies are not accepted"
+        if len(lengths) > 1 or not all(v.isascii() and v.isdigit() for v in lengths):
+            return 400, "Content-Length is not one number"
+        arrival.length = int(lengths.pop()) if lengths else 0
+        if arrival.length > BODY_CAP:
+            return 413, f"body over the {BODY_CAP}-byte cap"
+        if expects and len(arrival.data) < len(head) + 4 + arrival.length:
+            self._send(arrival, b"HTTP/1.1 100 Continue\r\n\r\n")
+        return None
+
+    def _hand_over(self, arrival: Arrival) -> None:
+        self._forget(arrival)
+        self.arrived[arrival.conn] = bytes(arrival.data)
+        arrival.conn.data_ready = True
+        super().enqueue_req(arrival.conn)
+
+    def _refuse(self, arrival: Arrival, status: int, reason: str) -> None:
+        log_refusal(arrival.method, arrival.path, arrival.length, status, reason)
+        body = reason.encode()
+        head = (
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        if not self._send(arrival, head.encode() + body):
+            self._close(arrival)
+            return
+        try:
+            arrival.conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(arrival)
+            return
+        arrival.refused, arrival.data = True, bytearray()
+        arrival.deadline = time.monotonic() + LINGER_SECONDS
+        self._watch(arrival)
+
+    @staticmethod
+    def _send(arrival: Arrival, data: bytes) -> bool:
+        """Send a short answer without blocking: it fits in an empty socket buffer."""
+        try:
+            return arrival.conn.sock.send(data) == len(data)
+        except OSError:
+            return False
+
+    def _forget(self, arrival: Arrival) -> None:
+        self.arrivals.pop(arrival.conn, None)
+        if arrival.registered:
+            self.poller.unregister(arrival.conn.sock)
+            arrival.registered = False
+
+    def _close(self, arrival: Arrival) -> None:
+        self._forget(arrival)
+        self.nr_conns -= 1
+        arrival.conn.close()
