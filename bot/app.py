@@ -172,8 +172,13 @@ def _answer_store_faults(error: Exception, respond: Respond | None, logger: logg
         return
     # Expected while the database is down or the key is wrong: the message says enough.
     logger.warning("A listener could not use the database: %s", error)
-    if respond is not None:
+    if respond is None:
+        return
+    try:
         respond(text=store_failure(error), response_type="ephemeral")
+    except Exception:
+        # Raising here would also make Bolt forget the ack it already sent.
+        logger.exception("Could not tell the user the database failed")
 
 
 def _run_logged(executor: ThreadPoolExecutor, work: Callable[[], None]) -> None:
