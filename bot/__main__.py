@@ -84,8 +84,9 @@ def migrate() -> int:
     from bot.store import Keyring, Store, generate_key  # noqa: PLC0415
 
     url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    # Migrations read and write no secrets, so any key will do here.
-    store = Store.from_url(url, Keyring.from_setting(generate_key()))
+    # Migrations read and write no secrets, so any key will do here; a migration may rewrite a
+    # large table, so no statement is cut short.
+    store = Store.from_url(url, Keyring.from_setting(generate_key()), answer_within=None)
     try:
         applied = store.migrate()
     except SQLAlchemyError as error:
@@ -105,7 +106,8 @@ def export_audit(since: str) -> int:
         print(f"--since {since!r} is not a date like 2026-01-01", file=sys.stderr)
         return 2
     settings = _settings()
-    store = _store(settings) if settings else None
+    # The export holds no secrets, so it works even with a key that cannot read them.
+    store = _store(settings, check_key=False) if settings else None
     if store is None:
         return 2
     count = write_csv(store.export_audit(start.replace(tzinfo=start.tzinfo or UTC)), sys.stdout)
@@ -189,16 +191,19 @@ def run_socket_mode(settings: Settings) -> int:
     return 0
 
 
-def _store(settings: Settings) -> Store | None:
+def _store(settings: Settings, *, check_key: bool = True) -> Store | None:
     from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    from bot.app import open_store  # noqa: PLC0415
+    from bot.app import open_store, store_refusal  # noqa: PLC0415
+    from bot.domain import StoreError  # noqa: PLC0415
     from bot.store import SchemaOutdated  # noqa: PLC0415
 
     try:
-        return open_store(settings)
+        return open_store(settings, check_key=check_key)
     except SchemaOutdated as error:
         print(error, file=sys.stderr)
+    except StoreError as error:
+        print(store_refusal(error), file=sys.stderr)
     except SQLAlchemyError as error:
         print(database_unreachable(error), file=sys.stderr)
     return None

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from slack_bolt import App
+from slack_bolt import App, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
@@ -24,9 +24,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.accounts import Accounts, AccountSource, LinkStore, Sso
 from bot.audit import AuditPurger, Purgeable
 from bot.config import Settings
-from bot.domain import AuditRecord
+from bot.domain import AuditRecord, StoreError, StoreUnavailable
 from bot.pins import AuditLog, Pacer, PinService, PinSource
 from bot.rescue.models import RESCUE_INTERVAL
+from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups, profile_email
@@ -118,6 +119,7 @@ def create_app(
             max_workers=LISTENER_THREADS, thread_name_prefix="lenspin-bolt"
         ),
     )
+    app.error(_answer_store_faults)
     accounts = Accounts(
         links=store,
         rescue=rescue,
@@ -163,23 +165,60 @@ def create_app(
     return Lenspin(bolt=app, pins=pins, background=background, purger=purger)
 
 
+def _answer_store_faults(error: Exception, respond: Respond | None, logger: logging.Logger) -> None:
+    """Bolt's last word on a listener that raised: logged, and told if the database failed."""
+    if not isinstance(error, StoreError):
+        logger.exception("Failed to run listener function (error: %s)", error)
+        return
+    # Expected while the database is down or the key is wrong: the message says enough.
+    logger.warning("A listener could not use the database: %s", error)
+    if respond is None:
+        return
+    try:
+        respond(text=store_failure(error), response_type="ephemeral")
+    except Exception:
+        # Raising here would also make Bolt forget the ack it already sent.
+        logger.exception("Could not tell the user the database failed")
+
+
 def _run_logged(executor: ThreadPoolExecutor, work: Callable[[], None]) -> None:
     def run() -> None:
         try:
             work()
+        except StoreError as error:
+            # Expected while the database is down or the key is wrong: the message says enough.
+            logger.warning("Background work could not use the database: %s", error)
         except Exception:
             logger.exception("Background work failed")
 
     executor.submit(run)
 
 
-def open_store(settings: Settings) -> Store:
-    """The store for these settings; raises SchemaOutdated unless it is migrated."""
+def open_store(settings: Settings, *, check_key: bool = True) -> Store:
+    """The store for these settings, checked before anything relies on it.
+
+    Raises SchemaOutdated unless it is migrated, SecretUnreadable if LENSPIN_ENCRYPTION_KEY
+    cannot decrypt what is stored (unless check_key is False), StoreUnavailable if the
+    database does not answer.
+    """
     from bot.store import Keyring, Store  # noqa: PLC0415
 
     store = Store.from_url(settings.database_url, Keyring.from_setting(settings.encryption_key))
     store.check_schema()
+    if check_key:
+        store.check_key()
     return store
+
+
+def store_refusal(error: StoreError) -> str:
+    """What an admin reads when open_store fails on the database or the key."""
+    if isinstance(error, StoreUnavailable):
+        # The message is ours ("did not answer within 3 s", or the driver error's name).
+        return (
+            f"lenspin cannot use its database: {error}. Check DATABASE_URL and that the "
+            "database is running and not overloaded, then start lenspin again."
+        )
+    return str(error)
 
 
 def freeze_startup_heap() -> None:

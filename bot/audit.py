@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
 
-from bot.domain import AuditRecord
+from bot.domain import AuditRecord, StoreError
 from bot.fields import PIN_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -56,16 +56,24 @@ def _cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+# Pacing rows only matter for seconds; a day keeps none that a request could still need.
+PACING_KEPT = timedelta(days=1)
+
+
 class Purgeable(Protocol):
-    """Where old audit rows can be deleted (bot.store.Store)."""
+    """Where old audit rows and pacing turns can be deleted (bot.store.Store)."""
 
     def purge_audit(self, older_than: datetime) -> int:
         """Delete requests made before older_than; return how many were deleted."""
         ...
 
+    def purge_pacing(self, older_than: datetime) -> int:
+        """Delete pacing turns taken before older_than; return how many were deleted."""
+        ...
+
 
 class AuditPurger:
-    """Deletes audit rows past their retention at start-up and then every few hours."""
+    """Deletes audit rows past their retention, and day-old pacing turns, every few hours."""
 
     def __init__(self, store: Purgeable, *, days: int, every: float = PURGE_EVERY) -> None:
         self._store = store
@@ -83,17 +91,23 @@ class AuditPurger:
         self._stop.set()
 
     def purge_now(self) -> int:
-        """Delete rows older than the retention; return how many went."""
-        cutoff = datetime.now(UTC) - timedelta(days=self._days)
-        removed = self._store.purge_audit(cutoff)
+        """Delete audit rows older than the retention and old pacing turns; return audit rows."""
+        now = datetime.now(UTC)
+        removed = self._store.purge_audit(now - timedelta(days=self._days))
         if removed:
             logger.info("Purged %d audit rows older than %d days", removed, self._days)
+        turns = self._store.purge_pacing(now - PACING_KEPT)
+        if turns:
+            logger.info("Purged %d pacing rows older than a day", turns)
         return removed
 
     def _loop(self) -> None:
         while True:
             try:
                 self.purge_now()
+            except StoreError as error:
+                # The database is down or hung: the reason is the whole story.
+                logger.warning("Purging the audit trail failed (%s); will try again later", error)
             except Exception:
                 logger.exception("Purging the audit trail failed; will try again later")
             if self._stop.wait(self._every):

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, database_unreachable
+from bot.domain import SecretUnreadable, StoreUnavailable
 from bot.rescue.errors import Rejected, Timeout, Unavailable
 from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode
 from bot.store import Keyring, SchemaOutdated, Store
@@ -203,20 +204,39 @@ def check_rescue(settings: Settings, rescue: AccountLookup | None = None) -> Che
 
 
 def check_database(settings: Settings, store: Store | None = None) -> CheckResult:
-    """Reach the database with one query and check that its schema is current."""
+    """Reach the database, check that its schema is current and that the key reads it."""
     try:
         if store is None:
             keyring = Keyring.from_setting(settings.encryption_key)
             store = Store.from_url(settings.database_url, keyring)
         store.ping()
         store.check_schema()
-    except SchemaOutdated as error:
+        store.check_key()
+    except (SchemaOutdated, SecretUnreadable) as error:
         return CheckResult(ok=False, text=str(error))
+    except StoreUnavailable as error:
+        if not error.timed_out:
+            cause = error.__cause__
+            return CheckResult(
+                ok=False,
+                text=database_unreachable(cause if isinstance(cause, Exception) else error),
+            )
+        # The message is lenspin's own: "the database did not answer within 3 s".
+        where = _without_secrets(settings.database_url)
+        return CheckResult(
+            ok=False,
+            text=f"{error.args[0].capitalize()} at DATABASE_URL ({where}): check that it is "
+            "running and not overloaded, and this machine's network access to it",
+        )
     except SQLAlchemyError as error:
         # Never the error's own text: SQLAlchemy's can quote the URL, password and all.
         return CheckResult(ok=False, text=database_unreachable(error))
     dialect = store.engine.dialect.name
-    return CheckResult(ok=True, text=f"Database reachable and migrated ({dialect})")
+    return CheckResult(
+        ok=True,
+        text=f"Database reachable and migrated ({dialect}); LENSPIN_ENCRYPTION_KEY reads "
+        "what it stores",
+    )
 
 
 def _without_shared_code(settings: Settings) -> str:

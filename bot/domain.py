@@ -83,3 +83,19 @@ class AuditRecord(AuditEntry):
     """An AuditEntry as stored, with its id."""
 
     id: int
+
+
+class StoreError(Exception):
+    """lenspin's own database failed a request; the message names no URL and no secret."""
+
+
+class StoreUnavailable(StoreError):
+    """The database did not answer in time (timed_out), or could not be reached at all."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+class SecretUnreadable(StoreError, ValueError):
+    """A stored auth code or PIN cannot be decrypted with any key in LENSPIN_ENCRYPTION_KEY."""

@@ -40,15 +40,19 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def on_starting(server: Any) -> None:
-    """Check the schema once in the master, so a database mistake is one clear message."""
+    """Check the schema and the key once in the master, so a mistake is one clear message."""
     # Imported here: after gunicorn has parsed its own config.
-    from bot.app import open_store  # noqa: PLC0415
+    from bot.app import open_store, store_refusal  # noqa: PLC0415
+    from bot.domain import StoreError  # noqa: PLC0415
     from bot.store import SchemaOutdated  # noqa: PLC0415
 
     try:
         open_store(_SETTINGS).engine.dispose()
     except SchemaOutdated as error:
         print(error, file=sys.stderr)
+        sys.exit(1)
+    except StoreError as error:
+        print(store_refusal(error), file=sys.stderr)
         sys.exit(1)
     except SQLAlchemyError as error:
         print(database_unreachable(error), file=sys.stderr)

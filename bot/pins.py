@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot import logs
-from bot.domain import AuditEntry, Credential, Requester
+from bot.domain import AuditEntry, Credential, Requester, StoreError
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, PinRequest, ResultCode
 
@@ -50,6 +50,14 @@ class Pacer(Protocol):
 
 class NotSent(RescueError):
     """The request never reached Rescue (the bot was stopping, or had no code to use)."""
+
+
+class StoreFailed(NotSent):
+    """lenspin's own database failed before the request was sent; cause says how."""
+
+    def __init__(self, cause: StoreError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class CredentialSource(Protocol):
@@ -222,6 +230,10 @@ class PinService:
             )
         except RescueError as error:
             self._finish(job, error)
+            return
+        except StoreError as error:
+            logger.warning("Choosing a code for %s failed: %s", job.requester.user_id, error)
+            self._finish(job, StoreFailed(error))
             return
         except Exception:
             logger.exception("Choosing a code for %s failed unexpectedly", job.requester.user_id)

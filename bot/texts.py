@@ -296,3 +296,14 @@ SHORT_REASONS = {
     "NOT_SENT": "not sent",
 }
 SHORT_REASON_OTHER = "Rescue refused"
+
+# --- lenspin's own database failing --------------------------------------------------------
+DATABASE_NOT_ANSWERING = (
+    "lenspin's database is not answering, so lenspin can't do this right now. Please tell "
+    "your lenspin admin; lenspin works again by itself once its database answers."
+)
+SECRET_UNREADABLE = (
+    "lenspin can't read the Rescue account it keeps for you (it was saved with an encryption "
+    "key lenspin no longer has), so it can't do this. Please tell your lenspin admin. If you "
+    "connected your own account, `/lenspin connect` again also fixes it."
+)

@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 
 from bot import texts
 from bot.accounts import StatusKind
-from bot.domain import Requester
+from bot.domain import Requester, StoreError
 from bot.slack.blocks.history import history_blocks
 from bot.slack.blocks.home import home
+from bot.slack.blocks.outcomes import store_failure
 from bot.slack.blocks.status import status_text
 from bot.slack.deps import SlackDeps
 from bot.slack.io.views import open_view, publish_home
@@ -26,7 +27,12 @@ def refusal(deps: SlackDeps, who: Requester) -> str | None:
     if not settings.linking:
         return texts.NOT_ALLOWED.format(user_id=who.user_id)
     # Only someone outside the allowlist needs a look at the database, after ack().
-    return None if deps.accounts.has_own_code(who.team_id, who.user_id) else texts.NEEDS_CONNECT
+    try:
+        connected = deps.accounts.has_own_code(who.team_id, who.user_id)
+    except StoreError as error:
+        # Answered here, not raised: Bolt turns an error raised just after ack() into a 404.
+        return store_failure(error)
+    return None if connected else texts.NEEDS_CONNECT
 
 
 def open_form(client: WebClient, trigger_id: str, view: dict[str, Any], respond: Respond) -> None:

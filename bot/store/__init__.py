@@ -7,7 +7,8 @@ build a Store with Store.from_url(url, Keyring.from_setting(...)), then check_sc
 from bot.store.crypto import Keyring, generate_key
 from bot.store.db import make_engine, normalize_url
 from bot.store.pacer import DatabasePacer
-from bot.store.store import SchemaOutdated, Store
+from bot.store.schema import SchemaOutdated
+from bot.store.store import Store
 
 __all__ = [
     "DatabasePacer",

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from bot.domain import SecretUnreadable
 
 SETTING = "LENSPIN_ENCRYPTION_KEY"
+
+# HKDF's label for the pacing key: a key of its own, never the one that encrypts.
+_PACING_LABEL = b"lenspin pacing keys v1"
 
 
 class Keyring:
@@ -27,6 +37,9 @@ class Keyring:
                 ) from None
         self._count = len(fernets)
         self._fernet = MultiFernet(fernets)
+        self._pacing_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=_PACING_LABEL
+        ).derive(base64.urlsafe_b64decode(keys[0]))
 
     @classmethod
     def from_setting(cls, value: str) -> Keyring:
@@ -36,16 +49,20 @@ class Keyring:
     def __repr__(self) -> str:
         return f"Keyring({self._count} key{'s' if self._count != 1 else ''})"
 
+    def pacing_name(self, key: str) -> str:
+        """An HMAC of key under a key derived from the first: names a pacing row, hides key."""
+        return hmac.new(self._pacing_key, key.encode(), hashlib.sha256).hexdigest()
+
     def encrypt(self, text: str) -> str:
         """Encrypt text with the first key; the token is ASCII, safe for any text column."""
         return self._fernet.encrypt(text.encode()).decode("ascii")
 
     def decrypt(self, token: str) -> str:
-        """Decrypt a token made with any of the keys; raise ValueError if none can."""
+        """Decrypt a token made with any of the keys; raise SecretUnreadable if none can."""
         try:
             return self._fernet.decrypt(token).decode()
         except (InvalidToken, ValueError, TypeError):
-            raise ValueError(
+            raise SecretUnreadable(
                 f"a stored value cannot be decrypted with any key in {SETTING}; "
                 "was the key it was written with removed?"
             ) from None
@@ -55,7 +72,7 @@ class Keyring:
         try:
             return self._fernet.rotate(token).decode("ascii")
         except (InvalidToken, ValueError, TypeError):
-            raise ValueError(
+            raise SecretUnreadable(
                 f"a stored value cannot be decrypted with any key in {SETTING}, so it "
                 "cannot be rotated"
             ) from None

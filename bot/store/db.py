@@ -32,6 +32,12 @@ def normalize_url(url: str) -> str:
 
 POOL_SIZE = 4
 POOL_OVERFLOW = 4
+# How long a thread waits for a free pooled connection before the database counts as stuck.
+POOL_TIMEOUT = 2.0
+# How long lenspin waits for each answer from PostgreSQL (a query, a fetch, a commit, the
+# pool's ping) before it calls the database not answering. Its own statements take
+# milliseconds; the bound is what keeps a hung database from holding a Slack listener thread.
+ANSWER_TIMEOUT = 3.0
 
 # Each pooled SQLite connection keeps a page cache of its own that fills as the file grows
 # (SQLite's default is 2 MiB); the OS caches the file too, and every read here is a few rows
@@ -39,21 +45,34 @@ POOL_OVERFLOW = 4
 SQLITE_CACHE_KIB = 512
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for url, safe for several processes and threads writing at once."""
+def make_engine(url: str, *, answer_within: float | None = ANSWER_TIMEOUT) -> Engine:
+    """An engine for url, safe for several processes and threads writing at once.
+
+    answer_within bounds each wait for PostgreSQL (None: no bound, for long migrations).
+    """
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
+        # Imported here: psycopg is only loaded by processes that use PostgreSQL.
+        from bot.store.postgres import bound  # noqa: PLC0415
+
         # pre_ping: a PaaS database restarts or drops idle connections now and then.
         # A small pool per process: hobby plans allow ~20 connections for every worker together,
         # and each transaction here is a few milliseconds long.
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_timeout=POOL_TIMEOUT,
         )
+        bound(engine, answer_within)
+        return engine
     engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT,
         # The pool hands a connection to one thread at a time; gunicorn threads share the pool.
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )

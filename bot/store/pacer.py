@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy import Connection, Double, Engine, cast, extract, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.domain import StoreError
 from bot.store.db import advisory_lock_id, immediate, upsert
 from bot.store.models import PacingRow
+
+logger = logging.getLogger(__name__)
 
 # Within a millisecond counts as due, so float rounding never spins the loop.
 _SLACK = 0.001
@@ -23,6 +30,8 @@ class DatabasePacer:
         interval: float,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        name: Callable[[str], str] = str,
+        guard: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         if engine.dialect.name not in ("postgresql", "sqlite"):
             raise ValueError(f"DatabasePacer needs PostgreSQL or SQLite, not {engine.dialect.name}")
@@ -30,11 +39,17 @@ class DatabasePacer:
         self._engine = immediate(engine)
         self._interval = interval
         self._sleep = sleep
+        # The row's key is name(key): the Store hands in a keyed hash, so the table never
+        # holds anything that could be matched against a guessed auth code.
+        self._name = name
+        self._guard = guard
 
     def wait_turn(self, key: str) -> None:
         """Return once this caller may call: the last call for key is an interval old."""
+        key = self._name(key)
         while True:
-            wait = self._take_turn(key)
+            with self._guard():
+                wait = self._take_turn(key)
             if wait is None:
                 return
             # The transaction has ended: sleeping holds no lock, so other keys and other
@@ -79,3 +94,68 @@ class DatabasePacer:
 def lock_id(key: str) -> int:
     """The PostgreSQL advisory lock that serialises turns for key."""
     return advisory_lock_id(f"pace:{key}")
+
+
+class LocalPacer:
+    """The same rule in this process alone, by its monotonic clock."""
+
+    def __init__(
+        self,
+        interval: float,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = interval
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+
+    def note(self, key: str) -> None:
+        """Remember that key had its turn just now (through the database)."""
+        with self._lock:
+            self._last[key] = self._clock()
+
+    def wait_turn(self, key: str) -> None:
+        """Return once the last call for key in this process is an interval old."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                last = self._last.get(key)
+                if last is None or now >= last + self._interval - _SLACK:
+                    self._last[key] = now
+                    return
+                wait = last + self._interval - now
+            self._sleep(wait)
+
+
+class FallbackPacer:
+    """The database's pace while it records turns; this process's own pace when it cannot."""
+
+    def __init__(self, database: DatabasePacer, local: LocalPacer) -> None:
+        self._database = database
+        self._local = local
+
+    def wait_turn(self, key: str) -> None:
+        """Take the turn in the database, or, if it cannot record one, in this process."""
+        try:
+            self._database.wait_turn(key)
+        except (SQLAlchemyError, StoreError) as error:
+            # Refusing the PIN would not spare Rescue a call; pacing here still spaces this
+            # process's calls, and the last turn the database gave is remembered below.
+            logger.warning(
+                "The database could not record a pacing turn (%s: %s); pacing this request "
+                "in this process only",
+                type(error).__name__,
+                _safe(error),
+            )
+            self._local.wait_turn(key)
+        else:
+            self._local.note(key)
+
+
+def _safe(error: Exception) -> str:
+    # SQLAlchemy's text can quote the statement and the URL; only the driver's first line.
+    original = getattr(error, "orig", None) or error
+    return str(original).splitlines()[0] if str(original) else type(original).__name__

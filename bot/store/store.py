@@ -1,74 +1,73 @@
-"""Store: linked Rescue accounts, the audit trail and the schema check, one transaction each."""
+"""Store: linked Rescue accounts and the audit trail, one transaction each."""
 
 from __future__ import annotations
 
-import ast
-import functools
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from sqlalchemy import (
-    ColumnClause,
-    CursorResult,
-    Engine,
-    Result,
-    column,
-    delete,
-    select,
-    table,
-    text,
-    update,
-)
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import CursorResult, Engine, Result, delete, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
+from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource, SecretUnreadable
 from bot.fields import FIELD_KEYS
 from bot.store.crypto import Keyring
-from bot.store.db import advisory_lock_id, immediate, make_engine, upsert
-from bot.store.models import VERSION_TABLE, AuditRow, LinkRow, require_aware
-from bot.store.pacer import DatabasePacer
+from bot.store.db import ANSWER_TIMEOUT, immediate, make_engine, upsert
+from bot.store.faults import Outage, guarded
+from bot.store.models import AuditRow, LinkRow, PacingRow, require_aware
+from bot.store.pacer import DatabasePacer, FallbackPacer, LocalPacer
+from bot.store.schema import check_schema, migrate
 
-if TYPE_CHECKING:
-    from alembic.config import Config
-
-MIGRATIONS = Path(__file__).with_name("migrations")
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
+# Rows deleted per statement when purging, so each stays well inside the answer time-out.
+PURGE_BATCH = 1000
 
-MIGRATE_COMMAND = "python -m bot migrate"
-
-_VERSION_NUM: ColumnClause[str] = column("version_num")
-_VERSIONS = select(_VERSION_NUM).select_from(table(VERSION_TABLE))
-
-
-class SchemaOutdated(Exception):
-    """The database's tables are missing or not at the revision this code needs."""
+KEY_CANNOT_READ = (
+    "LENSPIN_ENCRYPTION_KEY cannot decrypt the {what} stored in the database: it is not the "
+    "key they were encrypted with. Set LENSPIN_ENCRYPTION_KEY back to that key (to change "
+    "keys, put the new one first, then the old one, comma-separated, and run `python -m bot "
+    "rotate-keys`). If that key is lost, the stored values cannot be read by anyone: delete "
+    "them (DELETE FROM lenspin_links; UPDATE lenspin_audit SET pin_encrypted = NULL) and "
+    "technicians connect their accounts again."
+)
 
 
 class Store:
     """lenspin's durable state behind a small interface; PostgreSQL or SQLite underneath."""
 
-    def __init__(self, engine: Engine, keyring: Keyring) -> None:
+    def __init__(
+        self, engine: Engine, keyring: Keyring, *, answer_within: float | None = ANSWER_TIMEOUT
+    ) -> None:
         self._engine = engine
         self._keyring = keyring
+        self._outage = Outage(answer_within=answer_within)
         # Objects are turned into frozen dataclasses before the session ends; no lazy loads.
         self._reading = sessionmaker(engine, expire_on_commit=False)
         self._writing = sessionmaker(immediate(engine), expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str, keyring: Keyring) -> Store:
-        """A Store on a new engine for url (postgres:// URLs are accepted as they come)."""
-        return cls(make_engine(url), keyring)
+    def from_url(
+        cls, url: str, keyring: Keyring, *, answer_within: float | None = ANSWER_TIMEOUT
+    ) -> Store:
+        """A Store on a new engine for url (postgres:// URLs are accepted as they come).
+
+        answer_within bounds each wait for PostgreSQL; None is for long migrations only.
+        """
+        return cls(
+            make_engine(url, answer_within=answer_within), keyring, answer_within=answer_within
+        )
 
     @property
     def engine(self) -> Engine:
         """The engine underneath, e.g. to dispose() of its pool after a fork."""
         return self._engine
+
+    @property
+    def outage(self) -> Outage:
+        """What turns the database's failures into StoreUnavailable, shared by every method."""
+        return self._outage
 
     def __repr__(self) -> str:
         # The URL may hold a password: show only where the data lives.
@@ -76,73 +75,59 @@ class Store:
 
     # Schema
 
+    @guarded
     def check_schema(self) -> None:
         """Raise SchemaOutdated unless the database is at the newest migration."""
-        head, known = _revisions()
-        try:
-            with self._engine.connect() as connection:
-                current = set(connection.execute(_VERSIONS).scalars())
-        except DBAPIError as error:
-            if not _is_missing_table(error):
-                raise
-            current = set()
-        if current == {head}:
-            return
-        if not current:
-            raise SchemaOutdated(
-                "The lenspin database has no tables yet (or not in this schema). "
-                f"Run `{MIGRATE_COMMAND}` to create them."
-            )
-        found = ", ".join(sorted(current))
-        if current <= known:
-            raise SchemaOutdated(
-                f"The lenspin database is at schema revision {found}, but this version of "
-                f"lenspin needs revision {head}. Run `{MIGRATE_COMMAND}` to upgrade it."
-            )
-        raise SchemaOutdated(
-            f"The lenspin database is at schema revision {found}, which this version of "
-            f"lenspin does not know (it needs {head}): a newer lenspin has migrated it. Deploy "
-            f"that version; `{MIGRATE_COMMAND}` cannot downgrade it."
-        )
+        check_schema(self._engine)
 
     def migrate(self) -> list[str]:
         """Upgrade the database to the newest migration; return the revisions applied."""
-        applied: list[str] = []
+        return migrate(self._engine)
 
-        def note(*, step: Any, **_: Any) -> None:
-            applied.append(step.up_revision_id)
-
-        # Imported here: alembic, mako and pygments cost every worker 11 MiB and only
-        # `python -m bot migrate` (and tests) need them.
-        from alembic import command  # noqa: PLC0415
-
-        config = _alembic_config()
-        config.attributes["on_version_apply"] = note
-        # One transaction for the whole upgrade: PostgreSQL's DDL is transactional, and
-        # SQLite's is too once BEGIN is ours. Another process that migrates at the same time
-        # waits for the lock, then finds nothing left to do.
-        with immediate(self._engine).begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": advisory_lock_id("migrate")}
-                )
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        return applied
-
+    @guarded
     def ping(self) -> None:
         """One cheap query; raises if the database cannot be reached."""
         with self._engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1").scalar_one()
 
+    @guarded
+    def check_key(self) -> None:
+        """Raise SecretUnreadable unless the keys decrypt the oldest and newest of each secret."""
+        kinds = (
+            ("auth codes of connected accounts", LinkRow.auth_code_encrypted, LinkRow.linked_at),
+            ("PINs in the audit trail", AuditRow.pin_encrypted, AuditRow.id),
+        )
+        with self._reading() as session:
+            for what, column, order in kinds:
+                for direction in (order.asc(), order.desc()):
+                    token = session.scalars(
+                        select(column).where(column.is_not(None)).order_by(direction).limit(1)
+                    ).first()
+                    try:
+                        if token is not None:
+                            self._keyring.decrypt(token)
+                    except SecretUnreadable:
+                        raise SecretUnreadable(KEY_CANNOT_READ.format(what=what)) from None
+
     def pacer(
         self, *, interval: float, sleep: Callable[[float], None] = time.sleep
-    ) -> DatabasePacer:
-        """A Pacer for PinService that paces every process and machine using this database."""
-        return DatabasePacer(self._engine, interval, sleep=sleep)
+    ) -> FallbackPacer:
+        """A Pacer for PinService that paces every process and machine using this database.
+
+        When the database cannot record a turn, the request is paced in this process instead.
+        """
+        database = DatabasePacer(
+            self._engine,
+            interval,
+            sleep=sleep,
+            name=self._keyring.pacing_name,
+            guard=self._outage.guard,
+        )
+        return FallbackPacer(database, LocalPacer(interval, sleep=sleep))
 
     # Linked Rescue accounts
 
+    @guarded
     def save_link(
         self,
         *,
@@ -188,6 +173,7 @@ class Store:
             session.execute(statement)
         return link
 
+    @guarded
     def get_link(self, team_id: str, user_id: str) -> Link | None:
         """The user's link, or None; raises ValueError if no key can decrypt its auth code."""
         with self._reading() as session:
@@ -205,6 +191,7 @@ class Store:
                 stale=row.stale,
             )
 
+    @guarded
     def mark_link_stale(self, team_id: str, user_id: str) -> None:
         """Note that Rescue refused the user's auth code, so they are asked to link again."""
         with self._writing.begin() as session:
@@ -214,6 +201,7 @@ class Store:
                 .values(stale=True)
             )
 
+    @guarded
     def delete_link(self, team_id: str, user_id: str) -> bool:
         """Forget the user's link; True if there was one."""
         with self._writing.begin() as session:
@@ -224,6 +212,7 @@ class Store:
 
     # Audit trail
 
+    @guarded
     def record_request(self, entry: AuditEntry) -> int:
         """Append a PIN request to the audit trail; return its id."""
         row = AuditRow(
@@ -242,6 +231,7 @@ class Store:
             session.flush()
             return row.id
 
+    @guarded
     def recent_requests(self, team_id: str, user_id: str, limit: int = 10) -> list[AuditRecord]:
         """The user's latest requests, newest first."""
         statement = (
@@ -253,6 +243,7 @@ class Store:
         with self._reading() as session:
             return [self._record(row) for row in session.scalars(statement)]
 
+    @guarded
     def get_request(self, request_id: int, team_id: str, user_id: str) -> AuditRecord | None:
         """One of the user's own requests by id (None for anyone else's, or a purged one)."""
         statement = select(AuditRow).where(
@@ -262,22 +253,27 @@ class Store:
             row = session.scalars(statement).one_or_none()
             return None if row is None else self._record(row)
 
+    @guarded
     def purge_audit(self, older_than: datetime) -> int:
         """Delete requests made before older_than; return how many were deleted."""
         older_than = require_aware(older_than, "older_than")
-        with self._writing.begin() as session:
-            result = session.execute(
-                delete(AuditRow)
-                .where(AuditRow.requested_at < older_than)
-                .execution_options(synchronize_session=False)
-            )
-            return _rowcount(result)
+        return self._purge(AuditRow.id, AuditRow.requested_at < older_than)
+
+    @guarded
+    def purge_pacing(self, older_than: datetime) -> int:
+        """Delete pacing turns taken before older_than; return how many were deleted."""
+        cutoff = require_aware(older_than, "older_than").timestamp()
+        return self._purge(PacingRow.key, PacingRow.last_call < cutoff)
 
     def export_audit(self, since: datetime) -> Iterator[AuditRecord]:
-        """Requests made at or after since, oldest first, fetched in batches as iterated."""
+        """Requests made at or after since, oldest first, fetched in batches as iterated.
+
+        The records carry no PIN (pin is None): an export never needs the encryption key.
+        """
         # Checked now, not at the first next(): a generator would defer the error.
         return self._export(require_aware(since, "since"))
 
+    @guarded
     def rotate_keys(self) -> int:
         """Re-encrypt every stored secret with the first key; return how many were rewritten.
 
@@ -315,11 +311,29 @@ class Store:
             .order_by(AuditRow.requested_at, AuditRow.id)
             .execution_options(yield_per=EXPORT_BATCH)
         )
-        with self._reading() as session:
+        with self._outage.guard(), self._reading() as session:
             for row in session.scalars(statement):
-                yield self._record(row)
+                yield self._record(row, with_pin=False)
 
-    def _record(self, row: AuditRow) -> AuditRecord:
+    def _purge(self, key: Any, condition: Any) -> int:
+        """Delete the rows matching condition in batches of PURGE_BATCH; return how many."""
+        removed = 0
+        batch = select(key).where(condition).limit(PURGE_BATCH).scalar_subquery()
+        while True:
+            # Each batch its own transaction: SQLite writers wait for none of them long.
+            with self._writing.begin() as session:
+                deleted = _rowcount(
+                    session.execute(
+                        delete(key.class_)
+                        .where(key.in_(batch))
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+            removed += deleted
+            if deleted < PURGE_BATCH:
+                return removed
+
+    def _record(self, row: AuditRow, *, with_pin: bool = True) -> AuditRecord:
         return AuditRecord(
             id=row.id,
             team_id=row.team_id,
@@ -330,60 +344,12 @@ class Store:
             code_source=CodeSource(row.code_source),
             result=row.result,
             latency_ms=row.latency_ms,
-            pin=None if row.pin_encrypted is None else self._keyring.decrypt(row.pin_encrypted),
+            pin=(
+                self._keyring.decrypt(row.pin_encrypted)
+                if with_pin and row.pin_encrypted is not None
+                else None
+            ),
         )
-
-
-def _alembic_config() -> Config:
-    from alembic.config import Config  # noqa: PLC0415 (see migrate)
-
-    config = Config()
-    # ConfigParser would read a % in the checkout's path as interpolation.
-    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-    return config
-
-
-@functools.cache
-def _revisions() -> tuple[str, frozenset[str]]:
-    """The head revision and every revision this code knows, read once per process."""
-    # Read from the scripts' source, not through alembic, which workers do not import (see
-    # migrate); a test holds this to alembic's own answer.
-    down: dict[str, set[str]] = {}
-    for script in sorted((MIGRATIONS / "versions").glob("*.py")):
-        found = _script_revision(ast.parse(script.read_bytes(), str(script)))
-        if found is not None:
-            revision, parents = found
-            down[revision] = parents
-    heads = set(down) - set().union(*down.values())
-    if len(heads) != 1:  # pragma: no cover (the package ships one line of migrations)
-        raise RuntimeError(f"expected one head revision in {MIGRATIONS}, found {sorted(heads)}")
-    return heads.pop(), frozenset(down)
-
-
-def _script_revision(module: ast.Module) -> tuple[str, set[str]] | None:
-    """A migration script's revision and the revisions it follows; None for other files."""
-    values: dict[str, Any] = {}
-    for node in module.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name) and node.value is not None:
-                    values[target.id] = node.value
-    if "revision" not in values:
-        return None
-    revision = ast.literal_eval(values["revision"])
-    parents = ast.literal_eval(values.get("down_revision", ast.Constant(None)))
-    if parents is None:
-        return revision, set()
-    return revision, {parents} if isinstance(parents, str) else set(parents)
-
-
-def _is_missing_table(error: DBAPIError) -> bool:
-    # PostgreSQL's undefined_table; SQLite has no codes, only the message.
-    original = error.orig
-    if getattr(original, "sqlstate", None) == "42P01":
-        return True
-    return isinstance(original, sqlite3.OperationalError) and "no such table" in str(original)
 
 
 def _rowcount(result: Result[Any]) -> int:

@@ -26,7 +26,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url, text
 
-from bot.domain import AuditRecord, Link, LinkSource
+from bot.domain import AuditRecord, Link, LinkSource, StoreUnavailable
 from bot.pins import Pacer
 from bot.rescue.models import RESCUE_INTERVAL
 from bot.store import (
@@ -38,6 +38,7 @@ from bot.store import (
     make_engine,
     normalize_url,
 )
+from bot.store import schema as schema_module
 from bot.store import store as store_module
 from bot.store.db import POOL_SIZE, SQLITE_CACHE_KIB
 from bot.store.models import VERSION_TABLE, Base
@@ -259,17 +260,17 @@ def test_check_schema_raises_when_the_version_row_is_missing(store: Store) -> No
 
 
 def test_the_schema_check_knows_the_revisions_alembic_knows() -> None:
-    scripts = ScriptDirectory.from_config(store_module._alembic_config())
-    head, known = store_module._revisions()
+    scripts = ScriptDirectory.from_config(schema_module._alembic_config())
+    head, known = schema_module._revisions()
     assert head == scripts.get_current_head()
     assert known == {script.revision for script in scripts.walk_revisions()}
 
 
 def test_revisions_are_read_from_any_script_layout() -> None:
     source = 'revision: str = "0003"\ndown_revision: tuple[str, ...] = ("0001", "0002")\n'
-    assert store_module._script_revision(ast.parse(source)) == ("0003", {"0001", "0002"})
-    assert store_module._script_revision(ast.parse('revision = "0001"\n')) == ("0001", set())
-    assert store_module._script_revision(ast.parse("import os\n")) is None
+    assert schema_module._script_revision(ast.parse(source)) == ("0003", {"0001", "0002"})
+    assert schema_module._script_revision(ast.parse('revision = "0001"\n')) == ("0001", set())
+    assert schema_module._script_revision(ast.parse("import os\n")) is None
 
 
 def test_the_models_match_the_migrations(store: Store) -> None:
@@ -285,7 +286,7 @@ def test_ping(store: Store, tmp_path: Path) -> None:
     broken = Store.from_url(
         f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}", Keyring.from_setting(KEY)
     )
-    with pytest.raises(Exception, match="unable to open"):
+    with pytest.raises(StoreUnavailable, match="cannot be reached"):
         broken.ping()
 
 
@@ -481,7 +482,8 @@ def test_export_is_oldest_first_from_since_in_batches(
         )
     exported = list(store.export_audit(T0 + timedelta(hours=2)))
     assert [r.name for r in exported] == ["h2", "h3", "h4", "h5", "h6"]
-    assert all(r.pin == "004821" for r in exported)
+    # An export never needs the key: it carries no PIN.
+    assert all(r.pin is None for r in exported)
     assert list(store.export_audit(T0 + timedelta(days=1))) == []
 
 

@@ -57,6 +57,7 @@ class MemoryStore:
         self._audit: list[AuditRecord] = []
         self._ids = itertools.count(1)
         self.purges: list[datetime] = []
+        self.pacing_purges: list[datetime] = []
 
     # Links
 
@@ -129,6 +130,11 @@ class MemoryStore:
             purged = len(self._audit) - len(kept)
             self._audit = kept
             return purged
+
+    def purge_pacing(self, older_than: datetime) -> int:
+        with self._lock:
+            self.pacing_purges.append(older_than)
+            return 0
 
     @property
     def audit(self) -> list[AuditRecord]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot import texts
 from bot.accounts import LinkStale, NotConnected
-from bot.pins import NotSent
+from bot.domain import SecretUnreadable, StoreError
+from bot.pins import NotSent, StoreFailed
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import AccountResult, AuthResult, ResultCode
 
@@ -49,10 +50,19 @@ def pin_failure(error: RescueError, *, timeout_seconds: float) -> str:
         )
     if isinstance(error, Timeout):
         return texts.TIMEOUT.format(seconds=f"{timeout_seconds:g}")
+    if isinstance(error, StoreFailed):
+        return store_failure(error.cause)
     for kind, text in _NOT_REJECTED:
         if isinstance(error, kind):
             return text
     return texts.UNEXPECTED
+
+
+def store_failure(error: StoreError) -> str:
+    """Say that lenspin's own database failed, and who can put it right."""
+    if isinstance(error, SecretUnreadable):
+        return texts.SECRET_UNREADABLE
+    return texts.DATABASE_NOT_ANSWERING
 
 
 def connect_failure(error: RescueError) -> str:
