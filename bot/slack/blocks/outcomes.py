@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.accounts import LinkStale, NotConnected
+from bot.accounts import LinkStale, NotConnected, SharedAccount
 from bot.pins import NotSent
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import AccountResult, AuthResult, ResultCode
@@ -57,6 +57,8 @@ def pin_failure(error: RescueError, *, timeout_seconds: float) -> str:
 
 def connect_failure(error: RescueError) -> str:
     """Say why connecting a Rescue account failed, and what to do."""
+    if isinstance(error, SharedAccount):
+        return texts.CONNECT_SHARED_ACCOUNT
     if isinstance(error, Rejected):
         if error.code is AuthResult.INVALID:
             return texts.CONNECT_WRONG_PASSWORD
