@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain import CodeSource, Credential, Link, LinkSource
-from bot.pins import NotSent
+from bot.lanes import NotSent
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, ResultCode
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import texts
 from bot.accounts import LinkStale, NotConnected, SharedAccount
-from bot.pins import NotSent
+from bot.lanes import NotSent, QueueFull, WaitedTooLong
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import AccountResult, AuthResult, ResultCode
 
@@ -49,6 +49,10 @@ def pin_failure(error: RescueError, *, timeout_seconds: float) -> str:
         )
     if isinstance(error, Timeout):
         return texts.TIMEOUT.format(seconds=f"{timeout_seconds:g}")
+    if isinstance(error, QueueFull):
+        return texts.QUEUE_FULL.format(limit=error.limit)
+    if isinstance(error, WaitedTooLong):
+        return texts.QUEUE_TOO_LONG.format(seconds=f"{error.seconds:g}")
     for kind, text in _NOT_REJECTED:
         if isinstance(error, kind):
             return text
