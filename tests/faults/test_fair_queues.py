@@ -15,11 +15,11 @@ from tests.support import (
     open_pin_modal,
     submit_pin_modal,
 )
+from tests.support.answers import QUEUE_NOTE_START
 from tests.support.inprocess import in_process_bot
 
 RESCUE_SECONDS = 2.0  # how long Rescue took per call in the issue
 QUEUE_FULL = texts.QUEUE_FULL.format(limit=3)
-QUEUE_NOTE_START = texts.QUEUE_NOTE.split("{")[0]
 
 
 def test_a_flood_is_refused_beyond_three_and_a_colleague_waits_one_turn_of_it() -> None:
