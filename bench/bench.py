@@ -92,8 +92,11 @@ FULL = Plan(
     rounds=3,
     paced_rate_per_client=4.0,
     submissions=50,
-    burst=200,
-    burst_users=50,
+    # Three forms each and about 38 s of turns: lenspin refuses a technician's fourth request
+    # on one code (bot.lanes.MAX_PER_TECHNICIAN) and never sends one that waited over 45 s
+    # (MAX_WAIT), so the line the 200-from-50 burst formed can no longer build up.
+    burst=36,
+    burst_users=12,
     rss_checkpoints=(500, 1500, 3000),
 )
 QUICK = Plan(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain import CodeSource, Credential, Link, LinkSource
-from bot.pins import NotSent
+from bot.lanes import NotSent
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, ResultCode
 
@@ -33,6 +34,10 @@ class NotConnected(NotSent):
 
 class LinkStale(NotSent):
     """Rescue stopped accepting this technician's connected account."""
+
+
+class SharedAccount(RescueError):
+    """A password sign-in to the shared code's account would make Rescue void that code."""
 
 
 class AccountSource(Protocol):
@@ -120,6 +125,7 @@ class Accounts:
         is_allowed: Callable[[str], bool],
         sso: Sso | None = None,
         sso_id_of: Callable[[str, str], str | None] | None = None,
+        linking: bool = True,
     ) -> None:
         self._links = links
         self._rescue = rescue
@@ -127,10 +133,15 @@ class Accounts:
         self._is_allowed = is_allowed
         self._sso = sso
         self._sso_id_of = sso_id_of
+        # Off (LENSPIN_LINKING=off): accounts connected earlier stay saved but unused.
+        self._linking = linking
+        # The shared code's account email, casefolded, once Rescue has said it ("" = none).
+        self._shared_email: str | None = None
+        self._shared_email_lock = threading.Lock()
 
     def credential_for(self, team_id: str, user_id: str) -> Credential:
         """The technician's own code, else an SSO code, else the shared one if allowed."""
-        link = self._links.get_link(team_id, user_id)
+        link = self._usable_link(team_id, user_id)
         if link is not None and link.source is not LinkSource.SSO:
             # Never fall back to another code: the session would land in another queue.
             if link.stale:
@@ -147,8 +158,8 @@ class Accounts:
         raise NotConnected("no auth code for this user")
 
     def has_own_code(self, team_id: str, user_id: str) -> bool:
-        """Tell whether the user connected an account (working or not)."""
-        return self._links.get_link(team_id, user_id) is not None
+        """Tell whether the user connected an account (working or not) that may be used."""
+        return self._usable_link(team_id, user_id) is not None
 
     def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
         """Note a refusal; True when a fresh SSO code is worth one retry.
@@ -170,7 +181,15 @@ class Accounts:
     def connect_with_password(
         self, team_id: str, user_id: str, *, email: str, password: str
     ) -> Account:
-        """Ask Rescue for the user's code with their password (used once), check it, keep it."""
+        """Ask Rescue for the user's code with their password (used once), check it, keep it.
+
+        Raises SharedAccount, before Rescue sees the password, for the shared code's account.
+        """
+        shared = self._shared_account_email()
+        if shared and email.strip().casefold() == shared:
+            # Rescue answers a password sign-in with a new auth code and voids the old one:
+            # every technician on the shared code would lose their PINs.
+            raise SharedAccount("a password sign-in would void the shared auth code")
         code = self._rescue.request_auth_code(email=email, password=password)
         return self._keep(team_id, user_id, code, source=LinkSource.PASSWORD)
 
@@ -184,7 +203,7 @@ class Accounts:
 
     def status(self, team_id: str, user_id: str) -> Status:
         """What the user's PINs use, asking Rescue about a connected account."""
-        link = self._links.get_link(team_id, user_id)
+        link = self._usable_link(team_id, user_id)
         if link is not None and link.source is not LinkSource.SSO:
             return self._linked_status(link)
         if self._sso is not None:
@@ -192,6 +211,29 @@ class Accounts:
         if self._shared_code and self._is_allowed(user_id):
             return Status(StatusKind.SHARED)
         return Status(StatusKind.NOTHING)
+
+    def _usable_link(self, team_id: str, user_id: str) -> Link | None:
+        link = self._links.get_link(team_id, user_id)
+        if link is not None and link.source is not LinkSource.SSO and not self._linking:
+            return None
+        return link
+
+    def _shared_account_email(self) -> str:
+        if not self._shared_code:
+            return ""
+        # Held while Rescue answers: concurrent connects ask once, not once each.
+        with self._shared_email_lock:
+            if self._shared_email is None:
+                try:
+                    account = self._rescue.get_account(self._shared_code)
+                except Rejected as error:
+                    if error.code not in STALE_CODES:
+                        raise
+                    # A code Rescue no longer takes has nothing left to void.
+                    self._shared_email = ""
+                else:
+                    self._shared_email = account.email.strip().casefold()
+            return self._shared_email
 
     def _linked_status(self, link: Link) -> Status:
         if link.stale:

@@ -131,6 +131,7 @@ def create_app(
             else None
         ),
         sso_id_of=lambda _team, user: profile_email(delivery_client, user),
+        linking=settings.linking,
     )
     pins = PinService(
         rescue,

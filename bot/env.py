@@ -23,6 +23,11 @@ HIDEABLE: tuple[str, ...] = (
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
+def _is_number(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and '١٢'."""
+    return raw.isascii() and raw.isdigit()
+
+
 class EnvReader:
     """Reads variables and collects problems instead of stopping at the first."""
 
@@ -79,7 +84,7 @@ class EnvReader:
         raw = self.text(name)
         if not raw:
             return default
-        if not raw.isdigit() or not 0 < int(raw) < 65536:
+        if not _is_number(raw) or not 0 < int(raw) < 65536:
             self.problem(f"{name}: {raw!r} is not a TCP port number")
             return default
         return int(raw)
@@ -136,7 +141,7 @@ class EnvReader:
         raw = self.text(name)
         if not raw:
             return default
-        if not raw.isdigit() or int(raw) < minimum:
+        if not _is_number(raw) or int(raw) < minimum:
             self.problem(f"{name}: {raw!r} must be a whole number of at least {minimum}")
             return default
         return int(raw)
@@ -166,7 +171,7 @@ class EnvReader:
                 "or neither"
             )
             return "", ""
-        if company and not company.isdigit():
+        if company and not _is_number(company):
             self.problem(f"RESCUE_SSO_COMPANY_ID: {company!r} is not Rescue's numeric company id")
             return "", ""
         return company, password

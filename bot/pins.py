@@ -8,7 +8,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,8 +16,18 @@ from typing import Protocol
 
 from bot import logs
 from bot.domain import AuditEntry, Credential, Requester, StoreError
+from bot.lanes import (
+    MAX_PER_TECHNICIAN,
+    MAX_WAIT,
+    NOTE_AFTER,
+    Lanes,
+    NotSent,
+    QueueFull,
+    StoreFailed,
+    WaitedTooLong,
+)
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import Pin, PinRequest, ResultCode
+from bot.rescue.models import RESCUE_INTERVAL, Pin, PinRequest, ResultCode
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +39,9 @@ MAX_BACKOFF = 3.0
 Outcome = Pin | RescueError
 # Called with the outcome and the id of its audit row (None when it was not recorded).
 OnDone = Callable[[Outcome, int | None], None]
+# Called, before the outcome, with the request's place in line (1 = being served) and the
+# seconds its turn is expected in, when that is more than NOTE_AFTER away.
+OnQueued = Callable[[int, float], None]
 
 
 class PinSource(Protocol):
@@ -46,18 +58,6 @@ class Pacer(Protocol):
     def wait_turn(self, key: str) -> None:
         """Block until this caller may make its call for key."""
         ...
-
-
-class NotSent(RescueError):
-    """The request never reached Rescue (the bot was stopping, or had no code to use)."""
-
-
-class StoreFailed(NotSent):
-    """lenspin's own database failed before the request was sent; cause says how."""
-
-    def __init__(self, cause: StoreError) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
 
 
 class CredentialSource(Protocol):
@@ -108,19 +108,27 @@ class _Job:
     request_id: str
     requested_at: datetime
     started: float
-    # Submission order: a lane serves by it, however long choosing each code took.
+    # Submission order: a lane keeps it, however long choosing each code took.
     seq: int
+    on_queued: OnQueued | None = None
     future: Future[None] = field(default_factory=Future)
     credential: Credential | None = None
     # A refused SSO code is swapped for a fresh one once, never more.
     refreshed: bool = False
 
+    @property
+    def who(self) -> tuple[str, str]:
+        """The technician, for the lane's turns and cap."""
+        return (self.requester.team_id, self.requester.user_id)
+
 
 class PinService:
     """Runs PIN requests on its own threads, so slow Rescue calls never hold up Slack acks.
 
-    Each auth code has its own queue (a lane) served in order by one thread, so a burst on
-    the shared code neither reorders its technicians nor holds up those with their own code.
+    Each auth code has its own queue (a lane, bot.lanes) served by one thread, so a burst on
+    the shared code holds up neither those with their own code nor, beyond a turn each, a
+    colleague on the same code: technicians take turns, a few requests each at most, and a
+    request that waits too long is answered without reaching Rescue.
     """
 
     def __init__(
@@ -134,6 +142,8 @@ class PinService:
         retry_budget: float = RETRY_BUDGET,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
+        max_wait: float = MAX_WAIT,
+        per_technician: int = MAX_PER_TECHNICIAN,
     ) -> None:
         self._rescue = rescue
         self._credentials = credentials
@@ -144,15 +154,23 @@ class PinService:
         self._pacer = pacer(self._sleep)
         self._retry_budget = retry_budget
         self._clock = clock
+        self._max_wait = max_wait
+        self._per_technician = per_technician
         # Short work only (choosing a code, recording, delivering): waits happen in lanes.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
         self._lock = threading.Lock()
-        # A lane exists exactly while it holds requests, and then one thread serves it.
-        self._lanes: dict[str, deque[_Job]] = {}
+        # One thread serves each lane while it exists.
+        self._lanes: Lanes[_Job] = Lanes(interval=RESCUE_INTERVAL, per_technician=per_technician)
         self._lane_threads: set[threading.Thread] = set()
         self._submitted = itertools.count()
 
-    def submit(self, requester: Requester, request: PinRequest, on_done: OnDone) -> Future[None]:
+    def submit(
+        self,
+        requester: Requester,
+        request: PinRequest,
+        on_done: OnDone,
+        on_queued: OnQueued | None = None,
+    ) -> Future[None]:
         """Queue a request; on_done gets the outcome and its audit row id, on a PIN thread."""
         job = _Job(
             requester,
@@ -162,15 +180,29 @@ class PinService:
             requested_at=datetime.now(UTC),
             started=self._clock(),
             seq=next(self._submitted),
+            on_queued=on_queued,
         )
         self._executor.submit(self._route, job)
         return job.future
 
-    def obtain(self, requester: Requester, request: PinRequest, credential: Credential) -> Pin:
-        """Get a PIN now: wait for this code's turn, then retry Rescue's rate limit a while."""
+    def obtain(
+        self,
+        requester: Requester,
+        request: PinRequest,
+        credential: Credential,
+        *,
+        not_after: float | None = None,
+    ) -> Pin:
+        """Get a PIN now: wait for this code's turn, then retry Rescue's rate limit a while.
+
+        With not_after, a turn that comes later than that raises WaitedTooLong instead.
+        """
         pace_key = _pace_key(credential)
         self._wait_turn(pace_key)
         started = self._clock()
+        if not_after is not None and started > not_after:
+            # Other processes share the pace: the turn itself can come late.
+            raise WaitedTooLong(self._max_wait)
         deadline = started + self._retry_budget
         # The first retry takes the very next turn: a refusal right after pacing means the
         # call arrived a little early, not that someone else is using the code.
@@ -240,19 +272,23 @@ class PinService:
             self._finish(job, RescueError("unexpected failure"))
             return
         key = _pace_key(job.credential)
+        ahead: int | None = None
+        expected = 0.0
         with self._lock:
             stopping = self._stopping.is_set()
             if not stopping:
-                lane = self._lanes.setdefault(key, deque())
-                # Behind every request submitted earlier, never ahead of the one being served.
-                index = len(lane)
-                while index > 1 and lane[index - 1].seq > job.seq:
-                    index -= 1
-                lane.insert(index, job)
-                if len(lane) == 1:
+                new, ahead, expected = self._lanes.join(key, job)
+                if new:
                     self._start_lane(key)
         if stopping:
             self._finish(job, NotSent("stopped before the request was sent"))
+        elif ahead is None:
+            self._finish(job, QueueFull(self._per_technician))
+        elif job.on_queued is not None and expected > NOTE_AFTER:
+            try:
+                job.on_queued(ahead + 1, expected)
+            except Exception:
+                logger.exception("Telling %s their place in line failed", job.requester.user_id)
 
     def _start_lane(self, key: str) -> None:
         # Called with the lock held. Daemon: a process that exits without shutdown() must
@@ -262,26 +298,34 @@ class PinService:
         thread.start()
 
     def _drain(self, key: str) -> None:
-        """Serve one code's requests in the order they came, until none is left."""
+        """Serve one code's requests, a turn at a time, until none is left."""
         while True:
             with self._lock:
-                lane = self._lanes[key]
-                job = lane[0]
-            self._serve(job)
-            with self._lock:
-                lane.popleft()
-                if not lane:
-                    del self._lanes[key]
+                job = self._lanes.take(key)
+                if job is None:
                     self._lane_threads.discard(threading.current_thread())
                     return
+            began = self._clock()
+            self._serve(job)
+            now = self._clock()
+            with self._lock:
+                # Answered now rather than at their turn: they would not be sent anyway.
+                expired = self._lanes.turn_taken(key, now - began, cutoff=now - self._max_wait)
+            for old in expired:
+                self._executor.submit(self._finish, old, WaitedTooLong(self._max_wait))
 
     def _serve(self, job: _Job) -> None:
         logs.request_id.set(job.request_id)
         credential = job.credential
         assert credential is not None  # set by _route before the job joins a lane
         outcome: Outcome
+        if self._clock() - job.started > self._max_wait:
+            self._executor.submit(self._finish, job, WaitedTooLong(self._max_wait))
+            return
         try:
-            outcome = self.obtain(job.requester, job.request, credential)
+            outcome = self.obtain(
+                job.requester, job.request, credential, not_after=job.started + self._max_wait
+            )
         except Rejected as error:
             outcome = error
             try:

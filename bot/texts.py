@@ -191,6 +191,7 @@ CONNECT_EMAIL = "Rescue email"
 CONNECT_PASSWORD = "Rescue password"
 CONNECT_PASSWORD_HINT = (
     "Sent once to Rescue to get your auth code; lenspin never stores or shows it. "
+    "Rescue then issues a new code, and codes given out before for this account stop working. "
     "Slack shows what you type here, so check nobody is looking."
 )
 CONNECT_OR = "*Or* paste an auth code instead:"
@@ -306,4 +307,25 @@ SECRET_UNREADABLE = (
     "lenspin can't read the Rescue account it keeps for you (it was saved with an encryption "
     "key lenspin no longer has), so it can't do this. Please tell your lenspin admin. If you "
     "connected your own account, `/lenspin connect` again also fixes it."
+)
+
+# --- the shared account, and waiting in line for an auth code ---------------------------------
+CONNECT_SHARED_ACCOUNT = (
+    "That is the Rescue account lenspin shares with the team. Signing in with its password "
+    "would make Rescue issue a new auth code and stop the current one, so nobody's PINs would "
+    "work. Nothing was connected. To use this account, run `/lenspin connect` again and paste "
+    "its auth code instead of the password."
+)
+QUEUE_NOTE = (
+    "Your PIN request is number {position} in line for its Rescue account: about {seconds} "
+    "seconds to go. The PIN will appear here."
+)
+QUEUE_FULL = (
+    "You already have {limit} PIN requests waiting for this Rescue account, so lenspin didn't "
+    "queue this one and no PIN was made. Wait for those to arrive, then ask again."
+)
+QUEUE_TOO_LONG = (
+    "Too many PINs were asked for on this Rescue account: your request waited {seconds} "
+    "seconds without its turn, so lenspin never sent it and no PIN was made. "
+    "Please run /lenspin again in a moment."
 )

@@ -76,7 +76,14 @@ class WebProcess:
 
     def start(self, *, timeout: float = 30.0) -> WebProcess:
         """Start it and return once GET /healthz answers 200."""
-        command = self._command or shlex.split(procfile_command().replace("$PORT", str(self.port)))
+        command = self._command or [
+            *shlex.split(procfile_command().replace("$PORT", str(self.port))),
+            # gunicorn_conf binds 0.0.0.0 (a PaaS router must reach it); stand-ins and the
+            # demo's well-known signing secret stay on loopback. gunicorn applies the command
+            # line after the config file, so this bind wins.
+            "--bind",
+            f"127.0.0.1:{self.port}",
+        ]
         self.process = subprocess.Popen(  # noqa: S603 (our own Procfile line)
             command,
             cwd=self._cwd.name,

@@ -24,6 +24,7 @@ from tests.support import (
     open_pin_modal,
     submit_pin_modal,
 )
+from tests.support.answers import answer_for, answers_for
 
 SLACK_DEADLINE = 3.0
 
@@ -84,7 +85,7 @@ def test_slow_rescue_never_starves_new_commands() -> None:
         # The first request Rescue got hung past RESCUE_TIMEOUT: its technician is told.
         first = w.rescue.calls[0].fields["sCField0"]  # the name is the user id here
         assert first in users
-        message = w.slack.wait_for_message(first, timeout=10)
+        message = answer_for(w.slack, first, timeout=10)
         assert texts.TIMEOUT.format(seconds="2") in message["text"]
 
 
@@ -93,7 +94,7 @@ def test_a_burst_gets_one_pin_each_at_rescues_pace_across_workers() -> None:
         users = [f"U0BURST{i:02d}" for i in range(5)]
         started = time.monotonic()
         submit_all(w, users)
-        messages = [w.slack.wait_for_message(u, timeout=15) for u in users]
+        messages = [answer_for(w.slack, u, timeout=15) for u in users]
         elapsed = time.monotonic() - started
 
         pins = {m["text"].rsplit(": ", 1)[1] for m in messages}
@@ -101,7 +102,7 @@ def test_a_burst_gets_one_pin_each_at_rescues_pace_across_workers() -> None:
         assert all(len(p) == 6 and p.isdigit() for p in pins)
         for user, message in zip(users, messages, strict=True):
             assert message["text"].startswith(f"Rescue Lens PIN for {user}:")
-            assert len(w.slack.messages_for(user)) == 1
+            assert len(answers_for(w.slack, user)) == 1
         # The app paced itself across both gunicorn workers: Rescue (almost) never had to
         # refuse. Turns are 1.1 s apart, but on a loaded machine a thread can be late to send
         # its request after its turn, so one refusal (retried, as the PINs above show) may slip.
@@ -140,11 +141,11 @@ def test_stopping_the_bot_answers_every_queued_request() -> None:
         started = time.monotonic()
         w.web.stop()
         stop_took = time.monotonic() - started
-        answers = [w.slack.wait_for_message(u, timeout=10)["text"] for u in users]
+        answers = [answer_for(w.slack, u, timeout=10)["text"] for u in users]
         # The call under way ran to its timeout; the ones still waiting were told to retry.
         not_sent = [a for a in answers if texts.NOT_SENT in a]
         timed_out = [a for a in answers if texts.TIMEOUT.format(seconds="2") in a]
         assert len(not_sent) + len(timed_out) == len(users)
         assert not_sent
-        assert all(len(w.slack.messages_for(u)) == 1 for u in users)
+        assert all(len(answers_for(w.slack, u)) == 1 for u in users)
         assert stop_took < 10

@@ -293,3 +293,63 @@ def test_with_linking_off_a_connect_form_submitted_anyway_keeps_nothing(
     answer = json.loads(sent.body)
     assert answer["response_action"] == "update"
     assert texts.CONNECT_OFF in json.dumps(answer["view"], ensure_ascii=False)
+
+
+def test_a_password_sign_in_to_the_shared_account_is_refused_before_rescue_sees_it(
+    bot: InProcessBot,
+) -> None:
+    # "c" is the shared code (settings_for); its account is the team's shared seat.
+    bot.rescue.add_account("c", email="Shared.Seat@helpdesk.example")
+    bot.rescue.add_account("other-code", email=EMAIL, login=PASSWORD)
+    for _ in range(2):
+        view = open_connect_form(bot, STRANGER)
+        values = {
+            ids.CONNECT_EMAIL_BLOCK: " shared.seat@HELPDESK.example ",
+            ids.CONNECT_PASSWORD_BLOCK: PASSWORD,
+        }
+        assert_checking(bot.submit(view, user_id=STRANGER, values=values))
+        outcome = outcome_view(bot).args["view"]
+        bot.slack.reset()
+        assert outcome["title"]["text"] == texts.CONNECT_FAILED_TITLE
+        assert texts.CONNECT_SHARED_ACCOUNT in json.dumps(outcome, ensure_ascii=False)
+    # Rescue never got the password (it would have voided "c"); it was asked whose "c" is once.
+    assert bot.rescue.sign_ins == []
+    assert bot.rescue.account_lookups == ["c"]
+    assert bot.store.get_link(bot.team_id, STRANGER) is None
+    # Another account still connects with its password.
+    view = open_connect_form(bot, STRANGER)
+    values = {ids.CONNECT_EMAIL_BLOCK: EMAIL, ids.CONNECT_PASSWORD_BLOCK: PASSWORD}
+    assert_checking(bot.submit(view, user_id=STRANGER, values=values))
+    assert outcome_view(bot).args["view"]["title"]["text"] == texts.CONNECT_DONE_TITLE
+    assert bot.rescue.sign_ins == [EMAIL]
+
+
+def test_the_connect_form_warns_that_a_password_sign_in_voids_earlier_codes(
+    bot: InProcessBot,
+) -> None:
+    view = open_connect_form(bot, STRANGER)
+    hints = [b.get("hint", {}).get("text", "") for b in view["blocks"] if b["type"] == "input"]
+    assert any("stop working" in hint for hint in hints)
+
+
+def test_with_linking_off_an_account_connected_earlier_is_not_used(make_bot: MakeBot) -> None:
+    bot = make_bot(LENSPIN_ALLOWED_USERS=TECH, LENSPIN_LINKING="off")
+    bot.rescue.add_account("own-code", email=EMAIL)
+    bot.store.save_link(
+        team_id=bot.team_id,
+        user_id=TECH,
+        auth_code="own-code",
+        email=EMAIL,
+        organization="Example Support",
+        source=LinkSource.TOKEN,
+    )
+    opened = bot.open_pin_form(TECH)
+    bot.submit(opened.view, user_id=TECH, values=FORM)
+    assert "004821" in bot.slack.wait_for_message(TECH)["text"]
+    (call,) = bot.rescue.pin_calls
+    assert call.auth_code == "c"
+    bot.slack.reset()
+    bot.command(TECH, "status")
+    assert bot.slack.wait_for_message(TECH)["text"] == texts.STATUS_SHARED
+    bot.settle()
+    assert bot.store.audit[0].code_source is CodeSource.SHARED

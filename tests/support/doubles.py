@@ -166,6 +166,9 @@ class MemoryRescue:
         self._logins: dict[tuple[str, str], str] = {}
         self._sso: dict[str, str] = {}
         self.pin_calls: list[PinCall] = []
+        # The emails of password sign-ins, and the codes get_account was asked about.
+        self.sign_ins: list[str] = []
+        self.account_lookups: list[str] = []
 
     def script(self, *outcomes: Pin | RescueError) -> None:
         """Answer the next PIN requests with these, in order; then PINs in sequence again."""
@@ -212,6 +215,7 @@ class MemoryRescue:
 
     def request_auth_code(self, *, email: str, password: str) -> str:
         with self._lock:
+            self.sign_ins.append(email)
             code = self._logins.get((email, password))
         if code is None:
             raise Rejected(AuthResult.INVALID)
@@ -226,6 +230,7 @@ class MemoryRescue:
 
     def get_account(self, auth_code: str) -> Account:
         with self._lock:
+            self.account_lookups.append(auth_code)
             account = self._accounts.get(auth_code)
         if account is None:
             raise Rejected(AccountResult.INVALID_SECRET_AUTH_CODE)

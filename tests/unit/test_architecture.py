@@ -134,6 +134,7 @@ def test_the_domain_records_know_only_the_fields() -> None:
         ("bot.rescue", ("bot.slack", "bot.store", "bot.pins", "bot.accounts", "bot.app")),
         ("bot.store", ("bot.slack", "bot.rescue", "bot.pins", "bot.accounts", "bot.app")),
         ("bot.pins", ("bot.slack", "bot.store", "bot.app", "bot.config")),
+        ("bot.lanes", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         ("bot.accounts", ("bot.slack", "bot.store", "bot.app", "bot.config")),
         ("bot.slack.blocks", ("bot.slack.io", "bot.slack.listeners", "bot.store", "bot.app")),
         ("bot.slack.io", ("bot.slack.blocks", "bot.slack.listeners", "bot.store", "bot.pins")),

@@ -18,7 +18,7 @@ from bot.slack.blocks import home as home_blocks
 from bot.slack.blocks import messages
 from bot.slack.blocks import modals as views
 from bot.slack.blocks.outcomes import pin_failure
-from bot.slack.forms import PinButtons
+from bot.slack.forms import PinButtons, read_pin_form, rescue_length
 from tests.support import settings_for, view_errors
 
 SETTINGS = settings_for()
@@ -62,6 +62,29 @@ def test_modal_prefills_the_name_cut_to_rescue_limit_and_xml_safe() -> None:
     assert long["blocks"][1]["element"]["initial_value"] == "A" + "b" * 63
     empty = modal(values={"name": "   "})
     assert "initial_value" not in inputs(empty)[0]["element"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("\U0001f600" * 64, "\U0001f600" * 32),
+        # 63 units fit; the next emoji would need units 64 and 65, so it goes whole.
+        ("a" + "\U0001f600" * 64, "a" + "\U0001f600" * 31),
+        ("\u4e2d" * 100, "\u4e2d" * 64),
+    ],
+)
+def test_a_prefill_is_cut_in_rescues_utf16_units_and_the_form_takes_it_back(
+    typed: str, kept: str
+) -> None:
+    view = modal(values={"name": typed})
+    name = inputs(view)[0]
+    assert name["element"]["initial_value"] == kept
+    # Submitted unchanged, lenspin itself accepts what it prefilled.
+    values = {name["block_id"]: {ids.FIELD_ACTION: {"value": kept}}}
+    request, errors = read_pin_form(values, SETTINGS.visible_fields)
+    assert errors == {}
+    assert request is not None
+    assert rescue_length(request.name) <= 64
 
 
 def test_modal_follows_labels_hints_and_hidden_fields() -> None:

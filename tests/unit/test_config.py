@@ -221,3 +221,29 @@ def test_customer_sms_and_message_link_settings() -> None:
         "LENSPIN_SMS_LANGUAGE",
         "LENSPIN_MESSAGE_LINK_FIELD",
     }
+
+
+@pytest.mark.parametrize("digits", ["²", "١٢", "\uff11\uff12", "3²"])
+def test_numbers_in_other_scripts_are_named_not_a_traceback(digits: str) -> None:
+    # str.isdigit() accepts all of these; int() raises on '²' and reads '١٢' as 12.
+    env = {
+        **BASE,
+        "PORT": digits,
+        "WEB_CONCURRENCY": digits,
+        "GUNICORN_THREADS": digits,
+        "LENSPIN_PIN_VISIBLE_MINUTES": digits,
+        "LENSPIN_AUDIT_DAYS": digits,
+        "RESCUE_SSO_COMPANY_ID": digits,
+        "RESCUE_SSO_PASSWORD": "sso-secret",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {
+        "PORT",
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "LENSPIN_PIN_VISIBLE_MINUTES",
+        "LENSPIN_AUDIT_DAYS",
+        "RESCUE_SSO_COMPANY_ID",
+    }

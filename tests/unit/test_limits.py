@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.accounts import Status, StatusKind
-from bot.domain import AuditRecord, CodeSource
+from bot import texts
+from bot.accounts import LinkStale, NotConnected, Status, StatusKind
+from bot.domain import AuditRecord, CodeSource, Link, LinkSource
 from bot.fields import FIELD_LIMITS, PIN_FIELDS
-from bot.rescue.errors import Rejected
-from bot.rescue.models import Pin, ResultCode
+from bot.lanes import NotSent, QueueFull, WaitedTooLong
+from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
+from bot.rescue.models import SMS_LANGUAGES, Account, AuthResult, Pin, ResultCode
 from bot.slack.blocks.history import SECTION_LIMIT, history, history_blocks
 from bot.slack.blocks.home import home
-from bot.slack.blocks.messages import pin_failed, pin_ready
-from bot.slack.blocks.modals import pin_modal_for
-from bot.slack.blocks.status import status_text
-from bot.slack.forms import PinButtons
+from bot.slack.blocks.messages import (
+    customer_post,
+    pin_failed,
+    pin_ready,
+    queue_note,
+    share_failed,
+)
+from bot.slack.blocks.modals import notice_modal, pin_modal_for
+from bot.slack.blocks.outcomes import connect_failure
+from bot.slack.blocks.status import connected_text, status_text
+from bot.slack.forms import PinButtons, rescue_length
 from bot.slack.io.delivery import Destination
 from devtools.fake_slack import home_view_errors, message_problem, view_errors
 from tests.support import settings_for
@@ -102,3 +112,117 @@ def test_the_form_prefilled_with_every_longest_value_is_accepted() -> None:
         private_metadata=metadata.to_metadata(),
     )
     assert view_errors(view) == []
+
+
+# Every builder, fed each kind of longest input: what escaping lengthens most (& alone grows
+# fivefold), what Rescue counts twice (emoji: two UTF-16 units each), and wide CJK text.
+KINDS = {
+    "escaping": worst,
+    "ampersands": lambda limit: "&" * limit,
+    "emoji": lambda limit: "\U0001f600" * limit,
+    "cjk": lambda limit: "\u4e2d\u6587" * (limit // 2),
+}
+LONG_EMAIL = 254  # an address can't be longer; Rescue's organization names get the same room
+OUTCOMES: list[RescueError] = [
+    *(Rejected(code) for code in ResultCode),
+    *(Rejected(code) for code in AuthResult),
+    Timeout("slow"),
+    Unavailable("down"),
+    NotSent("stopping"),
+    NotConnected("none"),
+    LinkStale("stale"),
+    QueueFull(3),
+    WaitedTooLong(45.0),
+    RescueError("bug"),
+]
+
+
+def kind_records(kind: str) -> list[AuditRecord]:
+    """Ten requests of this kind, one per result the history words, PINs shown and hidden."""
+    results = ["OK", *texts.SHORT_REASONS, "SOMETHING_NEW"]
+    return [
+        replace(
+            record,
+            fields={f.key: KINDS[kind](f.limit) for f in PIN_FIELDS},
+            result=results[i % len(results)],
+            pin="004821" if results[i % len(results)] == "OK" else None,
+        )
+        for i, record in enumerate(records(len(results)))
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("language", texts.CUSTOMER_LANGUAGES)
+def test_every_pin_message_and_customer_post_is_accepted(kind: str, language: str) -> None:
+    name = KINDS[kind](FIELD_LIMITS["name"])
+    pin = Pin("004821")
+    for sms_language in SMS_LANGUAGES:
+        value = PinButtons(10_000_000, "004821", name, "+" + "9" * 15, sms_language).to_value()
+        for shared in (False, True):
+            message = pin_ready(
+                pin,
+                name=name,
+                language=language,
+                sms_number="+" + "9" * 15,
+                buttons=value,
+                shared=shared,
+            )
+            assert message_problem(message) is None
+    assert message_problem(customer_post(pin, language)) is None
+    assert message_problem(share_failed(pin, language)) is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_failure_and_the_place_in_line_are_accepted(kind: str) -> None:
+    name = KINDS[kind](FIELD_LIMITS["name"])
+    for error in OUTCOMES:
+        assert message_problem(pin_failed(error, name=name, timeout_seconds=120)) is None
+        view = notice_modal(texts.CONNECT_FAILED_TITLE, connect_failure(error))
+        assert view_errors(view) == []
+    assert message_problem(queue_note(10_000, 86_400.0)) is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_history_home_and_every_status_are_accepted(kind: str) -> None:
+    entries = kind_records(kind)
+    assert message_problem(history(entries, now=NOW, visible_minutes=20)) is None
+    long = KINDS[kind](LONG_EMAIL)
+    link = Link("T1", "U1", "code", long, long, LinkSource.TOKEN, NOW, stale=False)
+    account = Account(1, long, 1, 2, long, console_running=False)
+    statuses = [
+        Status(StatusKind.LINKED, link, account),
+        Status(StatusKind.LINKED, link),
+        Status(StatusKind.STALE, replace(link, stale=True)),
+        Status(StatusKind.SSO, link),
+        Status(StatusKind.SHARED),
+        Status(StatusKind.NOTHING),
+    ]
+    for status in statuses:
+        text = status_text(status)
+        assert message_problem({"text": text}) is None
+        view = home(
+            text,
+            connected=status.kind in (StatusKind.LINKED, StatusKind.STALE),
+            can_connect=True,
+            history=history_blocks(entries, now=NOW, visible_minutes=20),
+        )
+        assert home_view_errors(view) == []
+    connected = notice_modal(texts.CONNECT_DONE_TITLE, connected_text(account))
+    assert view_errors(connected) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("sms_language", SMS_LANGUAGES)
+def test_the_form_prefilled_with_each_kind_is_accepted(kind: str, sms_language: str) -> None:
+    settings = settings_for(LENSPIN_SMS_LANGUAGE=sms_language)
+    view = pin_modal_for(
+        settings,
+        values={f.key: KINDS[kind](f.limit) for f in PIN_FIELDS} | {"sms_number": "+" + "9" * 40},
+        no_tech_console=True,
+    )
+    assert view_errors(view) == []
+    # Every prefill fits its field as Rescue counts, so lenspin takes back what it offered.
+    for block in view["blocks"]:
+        element = block.get("element", {})
+        if "initial_value" in element and "max_length" in element:
+            assert rescue_length(element["initial_value"]) <= element["max_length"]

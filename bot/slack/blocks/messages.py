@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from bot import texts
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin
@@ -58,6 +60,12 @@ def pin_failed(error: RescueError, *, name: str, timeout_seconds: float) -> Mess
         "text": escape(f"{heading}. {reason}"),
         "blocks": [section(f"*{escape(heading)}*\n{escape(reason)}")],
     }
+
+
+def queue_note(position: int, seconds: float) -> Message:
+    """Where a request stands in its code's line, while the technician waits for the PIN."""
+    text = texts.QUEUE_NOTE.format(position=position, seconds=math.ceil(seconds))
+    return {"text": text, "blocks": [context(text)]}
 
 
 def share_failed(pin: Pin, language: str) -> Message:

@@ -64,7 +64,15 @@ def pin_modal(
 def prefill(text: str, limit: int) -> str:
     """Make free text fit as an initial value: trimmed, XML-safe, within the field's limit."""
     cleaned = "".join(ch for ch in text.strip() if is_xml_safe(ch))
-    return cleaned[:limit].strip()
+    # Rescue counts UTF-16 units (forms.rescue_length): an emoji takes two. Cut between
+    # characters, so a surrogate pair is never split.
+    kept, units = 0, 0
+    for ch in cleaned:
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            break
+        kept += 1
+    return cleaned[:kept].strip()
 
 
 def _text_input(spec: FieldSpec, value: str) -> Block:

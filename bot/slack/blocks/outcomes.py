@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.accounts import LinkStale, NotConnected
+from bot.accounts import LinkStale, NotConnected, SharedAccount
 from bot.domain import SecretUnreadable, StoreError
-from bot.pins import NotSent, StoreFailed
+from bot.lanes import NotSent, QueueFull, StoreFailed, WaitedTooLong
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import AccountResult, AuthResult, ResultCode
 
@@ -42,16 +42,21 @@ _DISABLED = frozenset(
 def pin_failure(error: RescueError, *, timeout_seconds: float) -> str:
     """Say why there is no PIN and what to do next, for any failure."""
     if isinstance(error, Rejected):
-        code = error.code
-        return (
-            _REJECTED.get(code, texts.UNKNOWN_ANSWER)
-            if isinstance(code, ResultCode)
-            else (texts.UNKNOWN_ANSWER)
-        )
+        # Only a PIN operation's codes have words here; any other code is no answer we know.
+        code = error.code if isinstance(error.code, ResultCode) else ResultCode.UNKNOWN
+        return _REJECTED.get(code, texts.UNKNOWN_ANSWER)
+    return _not_rejected(error, timeout_seconds)
+
+
+def _not_rejected(error: RescueError, timeout_seconds: float) -> str:
     if isinstance(error, Timeout):
         return texts.TIMEOUT.format(seconds=f"{timeout_seconds:g}")
     if isinstance(error, StoreFailed):
         return store_failure(error.cause)
+    if isinstance(error, QueueFull):
+        return texts.QUEUE_FULL.format(limit=error.limit)
+    if isinstance(error, WaitedTooLong):
+        return texts.QUEUE_TOO_LONG.format(seconds=f"{error.seconds:g}")
     for kind, text in _NOT_REJECTED:
         if isinstance(error, kind):
             return text
@@ -67,6 +72,8 @@ def store_failure(error: StoreError) -> str:
 
 def connect_failure(error: RescueError) -> str:
     """Say why connecting a Rescue account failed, and what to do."""
+    if isinstance(error, SharedAccount):
+        return texts.CONNECT_SHARED_ACCOUNT
     if isinstance(error, Rejected):
         if error.code is AuthResult.INVALID:
             return texts.CONNECT_WRONG_PASSWORD

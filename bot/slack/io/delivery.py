@@ -65,10 +65,15 @@ class Delivery:
         api = urlsplit(slack_api_url)
         self._trusted_origins = {("https", SLACK_HOOKS_HOST), (api.scheme, api.netloc)}
 
-    def send(self, destination: Destination, message: dict[str, Any]) -> str | None:
-        """Deliver message; return the route that worked, or None when none did."""
+    def send(
+        self, destination: Destination, message: dict[str, Any], *, replace_original: bool = False
+    ) -> str | None:
+        """Deliver message; return the route that worked, or None when none did.
+
+        replace_original: the message takes the place of the last one sent by response_url.
+        """
         user = destination.user_id
-        if self._via_response_url(destination, message):
+        if self._via_response_url(destination, message, replace_original=replace_original):
             return _delivered("response_url", user)
         if destination.channel_id and self._via_api(
             "chat.postEphemeral", channel=destination.channel_id, user=user, **message
@@ -80,7 +85,9 @@ class Delivery:
         logger.error("Could not deliver an answer to user=%s by any route", user)
         return None
 
-    def _via_response_url(self, destination: Destination, message: dict[str, Any]) -> bool:
+    def _via_response_url(
+        self, destination: Destination, message: dict[str, Any], *, replace_original: bool
+    ) -> bool:
         url = destination.response_url
         if not url:
             return False
@@ -90,7 +97,7 @@ class Delivery:
             return False
         try:
             response = WebhookClient(url, timeout=WEBHOOK_TIMEOUT).send(
-                response_type="ephemeral", replace_original=False, **message
+                response_type="ephemeral", replace_original=replace_original, **message
             )
         except SLACK_FAILURES as error:
             logger.warning("response_url failed: %s", type(error).__name__)

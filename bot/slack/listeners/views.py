@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -15,14 +16,15 @@ from bot.pins import Outcome
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin, PinRequest
 from bot.slack import ids
-from bot.slack.blocks.messages import pin_failed, pin_ready
+from bot.slack.blocks.messages import pin_failed, pin_ready, queue_note
 from bot.slack.blocks.modals import notice_modal
+from bot.slack.blocks.mrkdwn import Message
 from bot.slack.blocks.outcomes import connect_failure
 from bot.slack.blocks.status import connected_text
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import refresh_home
 from bot.slack.forms import PinButtons, dig, read_connect_form, read_pin_form
-from bot.slack.io.delivery import Destination
+from bot.slack.io.delivery import Delivery, Destination
 from bot.slack.io.views import update_view
 from bot.slack.who import requester
 
@@ -61,15 +63,15 @@ class PinFormSubmitted:
             return
         ack()
         destination = Destination.from_metadata(who.user_id, dig(view, "private_metadata"))
+        answer = _Answer(self._deps.delivery, destination)
         self._deps.pins.submit(
             who,
             request,
-            lambda outcome, audit_id: self._deliver(destination, request, outcome, audit_id),
+            lambda outcome, audit_id: answer.final(self._message(request, outcome, audit_id)),
+            on_queued=lambda position, seconds: answer.note(queue_note(position, seconds)),
         )
 
-    def _deliver(
-        self, destination: Destination, request: PinRequest, outcome: Outcome, audit_id: int | None
-    ) -> None:
+    def _message(self, request: PinRequest, outcome: Outcome, audit_id: int | None) -> Message:
         settings = self._settings
         if isinstance(outcome, Pin):
             buttons = PinButtons(
@@ -86,7 +88,34 @@ class PinFormSubmitted:
             message = pin_failed(
                 outcome, name=request.name, timeout_seconds=settings.rescue_timeout
             )
-        self._deps.delivery.send(destination, message)
+        return message
+
+
+class _Answer:
+    """One PIN request's private answers: perhaps a place-in-line note, then the outcome."""
+
+    def __init__(self, delivery: Delivery, destination: Destination) -> None:
+        self._delivery = delivery
+        self._destination = destination
+        # The note and the outcome come from different threads; the outcome goes last.
+        self._lock = threading.Lock()
+        self._done = False
+        self._note_replaceable = False
+
+    def note(self, message: Message) -> None:
+        """Say where the request stands, unless its outcome is already out."""
+        with self._lock:
+            if self._done:
+                return
+            route = self._delivery.send(self._destination, message)
+            self._note_replaceable = route == "response_url"
+
+    def final(self, message: Message) -> None:
+        """Deliver the outcome, in the note's place where that went by response_url."""
+        with self._lock:
+            self._done = True
+            # Two posts of the response_url's five: the note, then what replaces it.
+            self._delivery.send(self._destination, message, replace_original=self._note_replaceable)
 
 
 class ConnectFormSubmitted:
