@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,10 +42,32 @@ def open_form(client: WebClient, trigger_id: str, view: dict[str, Any], respond:
         respond(text=texts.MODAL_FAILED, response_type="ephemeral")
 
 
+def answered(respond: Respond, answer: Callable[[], None]) -> Callable[[], None]:
+    """answer, except that a database failure gets the technician plain words, not silence."""
+
+    def run() -> None:
+        try:
+            answer()
+        except StoreError as error:
+            respond(text=store_failure(error), response_type="ephemeral")
+            raise  # the background runner logs it as a warning
+
+    return run
+
+
 def refresh_home(deps: SlackDeps, who: Requester) -> None:
     """Build and publish the user's Home tab (slow: run it in the background)."""
-    status = deps.accounts.status(who.team_id, who.user_id)
-    entries = deps.history(who.team_id, who.user_id)
+    try:
+        status = deps.accounts.status(who.team_id, who.user_id)
+        entries = deps.history(who.team_id, who.user_id)
+    except StoreError as error:
+        # The tab says what is wrong instead of keeping an old picture.
+        publish_home(
+            deps.client,
+            who.user_id,
+            home(store_failure(error), connected=False, can_connect=False, history=[]),
+        )
+        raise
     view = home(
         status_text(status),
         connected=status.kind in (StatusKind.LINKED, StatusKind.STALE),

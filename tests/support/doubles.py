@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.domain import AuditEntry, AuditRecord, Link, LinkSource
+from bot.domain import AuditEntry, AuditRecord, Link, LinkSource, StoreError
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, AuthResult, Pin, PinRequest
 
@@ -58,10 +58,17 @@ class MemoryStore:
         self._ids = itertools.count(1)
         self.purges: list[datetime] = []
         self.pacing_purges: list[datetime] = []
+        # Set to a StoreError to make every link and audit read or write raise it.
+        self.down: StoreError | None = None
+
+    def _up(self) -> None:
+        if self.down is not None:
+            raise self.down
 
     # Links
 
     def get_link(self, team_id: str, user_id: str) -> Link | None:
+        self._up()
         with self._lock:
             return self._links.get((team_id, user_id))
 
@@ -75,6 +82,7 @@ class MemoryStore:
         organization: str,
         source: LinkSource,
     ) -> Link:
+        self._up()
         link = Link(
             team_id=team_id,
             user_id=user_id,
@@ -96,23 +104,27 @@ class MemoryStore:
                 self._links[(team_id, user_id)] = replace(link, stale=True)
 
     def delete_link(self, team_id: str, user_id: str) -> bool:
+        self._up()
         with self._lock:
             return self._links.pop((team_id, user_id), None) is not None
 
     # The audit trail
 
     def record_request(self, entry: AuditEntry) -> int:
+        self._up()
         with self._lock:
             record = AuditRecord(**{**vars(entry), "id": next(self._ids)})
             self._audit.append(record)
             return record.id
 
     def recent_requests(self, team_id: str, user_id: str, limit: int = 10) -> list[AuditRecord]:
+        self._up()
         with self._lock:
             own = [r for r in self._audit if (r.team_id, r.user_id) == (team_id, user_id)]
         return sorted(own, key=lambda r: (r.requested_at, r.id), reverse=True)[:limit]
 
     def get_request(self, request_id: int, team_id: str, user_id: str) -> AuditRecord | None:
+        self._up()
         with self._lock:
             return next(
                 (

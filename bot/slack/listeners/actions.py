@@ -9,10 +9,12 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import texts
+from bot.domain import StoreError
 from bot.rescue.models import Pin
 from bot.slack import ids
 from bot.slack.blocks.messages import customer_post, pin_ready, share_failed
 from bot.slack.blocks.modals import connect_modal, notice_modal, pin_modal_for
+from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import open_form, refresh_home
 from bot.slack.forms import PinButtons, dig
@@ -67,8 +69,11 @@ class HomeButtons:
         who = requester(context)
 
         def disconnect() -> None:
-            self._deps.accounts.disconnect(who.team_id, who.user_id)
-            refresh_home(self._deps, who)
+            try:
+                self._deps.accounts.disconnect(who.team_id, who.user_id)
+            finally:
+                # Refreshed either way: a failing database then shows on the tab itself.
+                refresh_home(self._deps, who)
 
         self._deps.background(disconnect)
 
@@ -119,11 +124,16 @@ class PinMessageButtons:
         ack()
         buttons = clicked(body)
         who = requester(context)
-        previous = (
-            self._deps.previous_request(buttons.audit_id, who.team_id, who.user_id)
-            if buttons is not None and buttons.audit_id is not None
-            else None
-        )
+        try:
+            previous = (
+                self._deps.previous_request(buttons.audit_id, who.team_id, who.user_id)
+                if buttons is not None and buttons.audit_id is not None
+                else None
+            )
+        except StoreError as error:
+            # Answered here, not raised: Bolt turns an error raised just after ack() into a 404.
+            respond(text=store_failure(error), response_type="ephemeral", replace_original=False)
+            return
         if buttons is None or previous is None:
             respond(text=texts.AGAIN_GONE, response_type="ephemeral", replace_original=False)
             return

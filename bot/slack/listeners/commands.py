@@ -18,7 +18,7 @@ from bot.slack.blocks.history import history
 from bot.slack.blocks.modals import connect_modal, pin_modal_for
 from bot.slack.blocks.status import status_text
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import open_form, refusal
+from bot.slack.flows import answered, open_form, refusal
 from bot.slack.io.delivery import Destination
 from bot.slack.who import requester
 
@@ -108,7 +108,7 @@ class LenspinCommand:
             respond(text=status_text(status), response_type="ephemeral")
 
         # Asking Rescue about the account is slow: never on Bolt's threads.
-        self._deps.background(answer)
+        self._deps.background(answered(respond, answer))
 
     def _disconnect(
         self, ack: Ack, command: dict[str, Any], who: Requester, client: WebClient, respond: Respond
@@ -122,7 +122,7 @@ class LenspinCommand:
                 response_type="ephemeral",
             )
 
-        self._deps.background(answer)
+        self._deps.background(answered(respond, answer))
 
     def _history(
         self, ack: Ack, command: dict[str, Any], who: Requester, client: WebClient, respond: Respond
@@ -138,4 +138,4 @@ class LenspinCommand:
             )
             respond(response_type="ephemeral", **message)
 
-        self._deps.background(answer)
+        self._deps.background(answered(respond, answer))

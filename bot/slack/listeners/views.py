@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import texts
-from bot.domain import Requester
+from bot.domain import Requester, StoreError
 from bot.fields import NAME
 from bot.pins import Outcome
 from bot.rescue.errors import RescueError
@@ -19,7 +19,7 @@ from bot.slack import ids
 from bot.slack.blocks.messages import pin_failed, pin_ready, queue_note
 from bot.slack.blocks.modals import notice_modal
 from bot.slack.blocks.mrkdwn import Message
-from bot.slack.blocks.outcomes import connect_failure
+from bot.slack.blocks.outcomes import connect_failure, store_failure
 from bot.slack.blocks.status import connected_text
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import refresh_home
@@ -158,6 +158,10 @@ class ConnectFormSubmitted:
         except RescueError as error:
             logger.info("Connecting user=%s failed: %s", who.user_id, type(error).__name__)
             outcome = notice_modal(texts.CONNECT_FAILED_TITLE, connect_failure(error))
+        except StoreError as error:
+            # Rescue accepted the account, but lenspin could not keep it: say so, not "checking".
+            logger.warning("Connecting user=%s could not be kept: %s", who.user_id, error)
+            outcome = notice_modal(texts.CONNECT_FAILED_TITLE, store_failure(error))
         else:
             outcome = notice_modal(texts.CONNECT_DONE_TITLE, connected_text(account))
         update_view(client, view_id, outcome)
