@@ -236,11 +236,14 @@ def test_the_cap_counts_every_process_sharing_the_seats() -> None:
     flood = [("UFLOOD", f"flood{i}") for i in range(8)]
     # Two workers, the flood alternating between them: each alone would take three.
     outcomes = run(clock, rescue, flood, seats=seats, processes=2)
+    # Which three got places depends on which worker routed first; that three did does not.
     refused = [name for name, future in outcomes.futures.items() if future.done()]
-    assert refused == [f"flood{i}" for i in range(3, 8)]
+    assert len(refused) == 5
     outcomes.finish()
     assert [type(outcomes.done[n]) for n in refused] == [QueueFull] * 5
-    assert sorted(c for c in rescue.calls if c != "own") == ["flood0", "flood1", "flood2"]
+    sent = [c for c in rescue.calls if c != "own"]
+    assert len(sent) == 3
+    assert set(sent).isdisjoint(refused)
     # Every place was given back once its request was answered.
     assert seats.held == 0
 
