@@ -25,7 +25,8 @@ from bot.accounts import Accounts, AccountSource, LinkStore, Sso
 from bot.audit import AuditPurger, Purgeable
 from bot.config import Settings
 from bot.domain import AuditRecord, StoreError, StoreUnavailable
-from bot.pins import AuditLog, Pacer, PinService, PinSource
+from bot.lanes import MAX_WAIT, Seats
+from bot.pins import RETRY_BUDGET, AuditLog, Pacer, PinService, PinSource
 from bot.rescue.models import RESCUE_INTERVAL
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
@@ -46,6 +47,9 @@ DELIVERY_TIMEOUT = 10
 LISTENER_THREADS = 16
 HISTORY_LENGTH = 10
 LOOKUP_TIMEOUT = 1
+# Beyond the longest a request can live (its wait, its retries, Rescue's answer to the last):
+# time to record it and for the pacer's last turn.
+SEAT_MARGIN = 30.0
 
 
 class RescueApi(PinSource, AccountSource, Protocol):
@@ -65,6 +69,10 @@ class StoreApi(LinkStore, AuditLog, Purgeable, Protocol):
 
     def pacer(self, *, interval: float, sleep: Callable[[float], None]) -> Pacer:
         """A pacer shared by every process using this store."""
+        ...
+
+    def seats(self, *, lifetime: float) -> Seats:
+        """Places in line counted for every process using this store; older ones expire."""
         ...
 
 
@@ -140,6 +148,8 @@ def create_app(
         # Paced through the database, so every process and machine sharing it keeps one pace.
         pacer=lambda sleep: store.pacer(interval=RESCUE_INTERVAL, sleep=sleep),
         workers=pin_workers,
+        # The cap on each technician's requests in line holds across processes too.
+        seats=store.seats(lifetime=MAX_WAIT + RETRY_BUDGET + settings.rescue_timeout + SEAT_MARGIN),
     )
     background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lenspin-bg")
     deps = SlackDeps(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
 from collections import deque
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
-from bot.domain import StoreError
+from bot.domain import Credential, Requester, StoreError
 from bot.rescue.errors import RescueError
+
+logger = logging.getLogger(__name__)
 
 # Requests one technician may have in one code's line, the one being served included; more
 # are refused at once. Three covers a few customers at a time; the issue's flood was eight.
+# Counted for every process sharing the database (Seats), or in this process when it fails.
 MAX_PER_TECHNICIAN = 3
 # A request still waiting for its turn after this long is answered "try again" and never
 # sent: by then the technician on the phone has given up or asked again, and a PIN made for
@@ -20,6 +26,12 @@ MAX_PER_TECHNICIAN = 3
 MAX_WAIT = 45.0
 # A turn further away than this is worth a note saying where the request stands.
 NOTE_AFTER = 3.0
+
+
+def pace_key(credential: Credential) -> str:
+    """The name of a code's lane, pace and places in line; it names the code without holding it."""
+    # Rescue's limit is per auth code. The store hashes this again, keyed, before keeping it.
+    return hashlib.sha256(credential.auth_code.encode()).hexdigest()[:16]
 
 
 class NotSent(RescueError):
@@ -186,3 +198,69 @@ class Lanes(Generic[J]):
         previous = self._turn_seconds.get(key, self._interval)
         self._turn_seconds[key] = 0.7 * previous + 0.3 * seconds
         return self._lanes[key].drop_older_than(cutoff)
+
+
+class Seats(Protocol):
+    """Places in each code's line, counted for every process (bot.store.Store.seats)."""
+
+    def take(self, key: str, requester: Requester, request_id: str, *, limit: int) -> bool:
+        """Take a place for the request unless its technician already holds limit."""
+        ...
+
+    def release(self, request_id: str) -> None:
+        """Give the request's place back."""
+        ...
+
+
+class Places:
+    """A request's place in its code's line, held from routing to outcome; thread-safe.
+
+    The shared count (seats) decides refusals; the lanes keep their own cap as well, which is
+    all there is when seats is None or the database fails: a technician is never refused
+    because lenspin's own database did.
+    """
+
+    def __init__(self, seats: Seats | None, *, limit: int) -> None:
+        self._seats = seats
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._held: set[str] = set()
+
+    def take(self, key: str, requester: Requester, request_id: str) -> bool:
+        """False if the technician already has limit requests in key's line, in any process."""
+        # A request routed again (a fresh SSO code) gives back the place it held first.
+        self.release(request_id)
+        if self._seats is None:
+            return True
+        try:
+            taken = self._seats.take(key, requester, request_id, limit=self._limit)
+        except StoreError as error:
+            logger.warning(
+                "The database could not count %s's requests in line (%s); counting them in "
+                "this process only",
+                requester.user_id,
+                error,
+            )
+            return True
+        except Exception:
+            logger.exception("Counting %s's requests in line failed", requester.user_id)
+            return True
+        if taken:
+            with self._lock:
+                self._held.add(request_id)
+        return taken
+
+    def release(self, request_id: str) -> None:
+        """Give the request's place back, if it holds one."""
+        with self._lock:
+            if request_id not in self._held:
+                return
+            self._held.discard(request_id)
+        assert self._seats is not None  # only places taken through seats are held
+        try:
+            self._seats.release(request_id)
+        except StoreError as error:
+            # The place stops counting once it is older than any request can live.
+            logger.warning("The database could not give back a place in line (%s)", error)
+        except Exception:
+            logger.exception("Giving back a place in line failed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import threading
@@ -22,9 +21,12 @@ from bot.lanes import (
     NOTE_AFTER,
     Lanes,
     NotSent,
+    Places,
     QueueFull,
+    Seats,
     StoreFailed,
     WaitedTooLong,
+    pace_key,
 )
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import RESCUE_INTERVAL, Pin, PinRequest, ResultCode
@@ -78,11 +80,6 @@ class AuditLog(Protocol):
     def record_request(self, entry: AuditEntry) -> int:
         """Keep one request's record."""
         ...
-
-
-def _pace_key(credential: Credential) -> str:
-    # Rescue's limit is per auth code; the key names the code without holding it.
-    return hashlib.sha256(credential.auth_code.encode()).hexdigest()[:16]
 
 
 def outcome_label(outcome: Outcome) -> str:
@@ -144,6 +141,7 @@ class PinService:
         sleep: Callable[[float], None] | None = None,
         max_wait: float = MAX_WAIT,
         per_technician: int = MAX_PER_TECHNICIAN,
+        seats: Seats | None = None,
     ) -> None:
         self._rescue = rescue
         self._credentials = credentials
@@ -156,6 +154,7 @@ class PinService:
         self._clock = clock
         self._max_wait = max_wait
         self._per_technician = per_technician
+        self._places = Places(seats, limit=per_technician)
         # Short work only (choosing a code, recording, delivering): waits happen in lanes.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lenspin-pin")
         self._lock = threading.Lock()
@@ -197,8 +196,8 @@ class PinService:
 
         With not_after, a turn that comes later than that raises WaitedTooLong instead.
         """
-        pace_key = _pace_key(credential)
-        self._wait_turn(pace_key)
+        key = pace_key(credential)
+        self._wait_turn(key)
         started = self._clock()
         if not_after is not None and started > not_after:
             # Other processes share the pace: the turn itself can come late.
@@ -220,7 +219,7 @@ class PinService:
                     self._sleep(min(backoff, remaining))
                 backoff = min(backoff * 1.5, MAX_BACKOFF) if backoff else FIRST_BACKOFF
                 attempts += 1
-                self._wait_turn(pace_key)
+                self._wait_turn(key)
             except RescueError as error:
                 self._log(requester, type(error).__name__, started, attempts)
                 raise
@@ -242,8 +241,8 @@ class PinService:
                 thread.join()
         self._executor.shutdown(wait=True)
 
-    def _wait_turn(self, pace_key: str) -> None:
-        self._pacer.wait_turn(pace_key)
+    def _wait_turn(self, key: str) -> None:
+        self._pacer.wait_turn(key)
         if self._stopping.is_set():
             raise NotSent("stopped before the request was sent")
 
@@ -271,12 +270,13 @@ class PinService:
             logger.exception("Choosing a code for %s failed unexpectedly", job.requester.user_id)
             self._finish(job, RescueError("unexpected failure"))
             return
-        key = _pace_key(job.credential)
+        key = pace_key(job.credential)
         ahead: int | None = None
         expected = 0.0
+        seated = self._places.take(key, job.requester, job.request_id)
         with self._lock:
             stopping = self._stopping.is_set()
-            if not stopping:
+            if not stopping and seated:
                 new, ahead, expected = self._lanes.join(key, job)
                 if new:
                     self._start_lane(key)
@@ -351,6 +351,7 @@ class PinService:
     def _finish(self, job: _Job, outcome: Outcome) -> None:
         logs.request_id.set(job.request_id)
         try:
+            self._places.release(job.request_id)
             audit_id = self._record(job, outcome)
             try:
                 job.on_done(outcome, audit_id)

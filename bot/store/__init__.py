@@ -1,4 +1,5 @@
-"""Durable state: linked Rescue accounts, the audit trail and pacing, in PostgreSQL or SQLite.
+"""Durable state: linked Rescue accounts, the audit trail, pacing and places in line, in
+PostgreSQL or SQLite.
 
 Knows SQLAlchemy and Alembic; nothing of Slack or zeep. Nothing touches a database on import:
 build a Store with Store.from_url(url, Keyring.from_setting(...)), then check_schema().
@@ -8,10 +9,12 @@ from bot.store.crypto import Keyring, generate_key
 from bot.store.db import make_engine, normalize_url
 from bot.store.pacer import DatabasePacer
 from bot.store.schema import SchemaOutdated
+from bot.store.seats import DatabaseSeats
 from bot.store.store import Store
 
 __all__ = [
     "DatabasePacer",
+    "DatabaseSeats",
     "Keyring",
     "SchemaOutdated",
     "Store",

@@ -123,3 +123,20 @@ class PacingRow(Base):
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     last_call: Mapped[float] = mapped_column(Double)
+
+
+class QueueRow(Base):
+    """A PIN request waiting for its turn or being sent: one technician's place in a code's line.
+
+    created is in seconds since the epoch by the database's clock, like PacingRow.last_call.
+    """
+
+    __tablename__ = "lenspin_queue"
+    __table_args__ = (Index("ix_lenspin_queue_key_team_user", "key", "team_id", "user_id"),)
+
+    request_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    # The pacer's name for the code (Keyring.pacing_name), never the code itself.
+    key: Mapped[str] = mapped_column(Text)
+    team_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    created: Mapped[float] = mapped_column(Double)

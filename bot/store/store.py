@@ -15,9 +15,10 @@ from bot.fields import FIELD_KEYS
 from bot.store.crypto import Keyring
 from bot.store.db import ANSWER_TIMEOUT, immediate, make_engine, upsert
 from bot.store.faults import Outage, guarded
-from bot.store.models import AuditRow, LinkRow, PacingRow, require_aware
+from bot.store.models import AuditRow, LinkRow, PacingRow, QueueRow, require_aware
 from bot.store.pacer import DatabasePacer, FallbackPacer, LocalPacer
 from bot.store.schema import check_schema, migrate
+from bot.store.seats import DatabaseSeats
 
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
@@ -124,6 +125,19 @@ class Store:
             guard=self._outage.guard,
         )
         return FallbackPacer(database, LocalPacer(interval, sleep=sleep))
+
+    def seats(self, *, lifetime: float) -> DatabaseSeats:
+        """Places in each code's line, counted for every process and machine on this database.
+
+        lifetime: how long a place can be held at most (longer than any request can live);
+        older places no longer count. Failures raise StoreUnavailable, like every method.
+        """
+        return DatabaseSeats(
+            self._engine,
+            lifetime=lifetime,
+            name=self._keyring.pacing_name,
+            guard=self._outage.guard,
+        )
 
     # Linked Rescue accounts
 
@@ -261,9 +275,12 @@ class Store:
 
     @guarded
     def purge_pacing(self, older_than: datetime) -> int:
-        """Delete pacing turns taken before older_than; return how many were deleted."""
+        """Delete pacing turns and places in line from before older_than; return how many."""
         cutoff = require_aware(older_than, "older_than").timestamp()
-        return self._purge(PacingRow.key, PacingRow.last_call < cutoff)
+        # Places are purged as their key is used again; these are keys nobody uses any more.
+        return self._purge(PacingRow.key, PacingRow.last_call < cutoff) + self._purge(
+            QueueRow.request_id, QueueRow.created < cutoff
+        )
 
     def export_audit(self, since: datetime) -> Iterator[AuditRecord]:
         """Requests made at or after since, oldest first, fetched in batches as iterated.

@@ -146,7 +146,7 @@ def test_query_parameters_reach_postgresql(store: Store, database_url: str) -> N
         tables = connection.execute(
             text("SELECT count(*) FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
         ).scalar()
-    assert tables == 4  # the three tables and Alembic's version table
+    assert tables == 5  # the four tables and Alembic's version table
 
 
 def test_sqlite_engines_use_wal_a_busy_timeout_foreign_keys_and_a_bounded_cache(
@@ -221,7 +221,7 @@ def test_check_schema_asks_for_migrate_on_an_empty_database(make_store: StoreFac
     store = make_store(migrate=False)
     with pytest.raises(SchemaOutdated, match="python -m bot migrate"):
         store.check_schema()
-    assert store.migrate() == ["0001"]
+    assert store.migrate() == ["0001", "0002"]
     store.check_schema()
 
 
@@ -240,7 +240,7 @@ def test_migrate_from_two_threads_at_once(make_store: StoreFactory) -> None:
 
     with ThreadPoolExecutor(2) as pool:
         applied = list(pool.map(migrate, stores))
-    assert sorted(applied) == [[], ["0001"]]
+    assert sorted(applied) == [[], ["0001", "0002"]]
     stores[0].check_schema()
 
 

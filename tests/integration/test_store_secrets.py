@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.audit import AuditPurger
 from bot.domain import CodeSource, Credential, LinkSource, SecretUnreadable
-from bot.pins import _pace_key
+from bot.lanes import pace_key
 from bot.store import Keyring, Store, generate_key
 from bot.store.models import PacingRow
 from tests.support import DATABASE_KINDS, ENCRYPTION_KEY, fresh_database
@@ -123,7 +123,7 @@ def test_the_audit_export_needs_no_key(open_store: OpenStore) -> None:
 
 def test_pacing_rows_are_keyed_by_an_hmac_under_lenspins_key(open_store: OpenStore) -> None:
     store = open_store(ENCRYPTION_KEY)
-    lane_key = _pace_key(Credential(AUTH_CODE, CodeSource.SHARED))
+    lane_key = pace_key(Credential(AUTH_CODE, CodeSource.SHARED))
     store.pacer(interval=0.0).wait_turn(lane_key)
     (stored,) = pacing_keys(store)
     digest = hashlib.sha256(AUTH_CODE.encode()).hexdigest()

@@ -6,7 +6,7 @@ the one module that names where they live.
 
 from __future__ import annotations
 
-from tests.support.doubles import MemoryPacer, MemoryRescue, MemoryStore, PinCall
+from tests.support.doubles import MemoryPacer, MemoryRescue, MemorySeats, MemoryStore, PinCall
 from tests.support.records import entry
 from tests.support.standins import (
     ACCOUNT_ID,
@@ -97,6 +97,7 @@ __all__ = [
     "MakeClient",
     "MemoryPacer",
     "MemoryRescue",
+    "MemorySeats",
     "MemoryStore",
     "OpenedModal",
     "PinCall",

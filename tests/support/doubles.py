@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.domain import AuditEntry, AuditRecord, Link, LinkSource, StoreError
+from bot.domain import AuditEntry, AuditRecord, Link, LinkSource, Requester, StoreError
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, AuthResult, Pin, PinRequest
 
@@ -48,6 +48,32 @@ class MemoryPacer:
             self._sleep(wait)
 
 
+class MemorySeats:
+    """The database's places in line in one process: (key, technician) per request id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[str, str, str]] = {}
+
+    def take(self, key: str, requester: Requester, request_id: str, *, limit: int) -> bool:
+        place = (key, requester.team_id, requester.user_id)
+        with self._lock:
+            if sum(held == place for held in self._held.values()) >= limit:
+                return False
+            self._held[request_id] = place
+            return True
+
+    def release(self, request_id: str) -> None:
+        with self._lock:
+            self._held.pop(request_id, None)
+
+    @property
+    def held(self) -> int:
+        """How many places are taken."""
+        with self._lock:
+            return len(self._held)
+
+
 class MemoryStore:
     """bot.app.StoreApi in memory: links, audit rows with ids, and a MemoryPacer."""
 
@@ -58,6 +84,8 @@ class MemoryStore:
         self._ids = itertools.count(1)
         self.purges: list[datetime] = []
         self.pacing_purges: list[datetime] = []
+        # One for the store, as the database is one for every process.
+        self.places = MemorySeats()
         # Set to a StoreError to make every link and audit read or write raise it.
         self.down: StoreError | None = None
 
@@ -156,6 +184,9 @@ class MemoryStore:
 
     def pacer(self, *, interval: float, sleep: Callable[[float], None]) -> MemoryPacer:
         return MemoryPacer(interval, sleep=sleep)
+
+    def seats(self, *, lifetime: float) -> MemorySeats:
+        return self.places
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.domain import CodeSource, Credential, Requester
-from bot.lanes import MAX_WAIT, Lane, QueueFull, WaitedTooLong
+from bot.domain import CodeSource, Credential, Requester, StoreUnavailable
+from bot.lanes import MAX_WAIT, Lane, QueueFull, Seats, WaitedTooLong
 from bot.pins import Outcome, PinService
 from bot.rescue.errors import Rejected
 from bot.rescue.models import RESCUE_INTERVAL, Pin, PinRequest
-from tests.support import MemoryPacer
+from tests.support import MemoryPacer, MemorySeats
 
 
 @dataclass(frozen=True)
@@ -133,19 +133,35 @@ class Outcomes:
     finish: Callable[[], None] = lambda: None
 
 
-def run(clock: Clock, rescue: SlowRescue, requests: list[tuple[str, str]]) -> Outcomes:
-    """Submit (user, name) requests in order, Rescue held; finish() lets it answer them all."""
+def run(
+    clock: Clock,
+    rescue: SlowRescue,
+    requests: list[tuple[str, str]],
+    *,
+    seats: Seats | None = None,
+    processes: int = 1,
+) -> Outcomes:
+    """Submit (user, name) requests in order, Rescue held; finish() lets it answer them all.
+
+    With processes, the requests go round that many services sharing seats, as gunicorn's
+    workers share the database.
+    """
     # One PIN thread: requests are routed strictly in the order submitted.
-    service = PinService(
-        rescue,
-        credentials=SharedButOne(),
-        pacer=lambda sleep: MemoryPacer(RESCUE_INTERVAL, clock=clock, sleep=sleep),
-        clock=clock,
-        sleep=clock.sleep,
-        workers=1,
-    )
+    services = [
+        PinService(
+            rescue,
+            credentials=SharedButOne(),
+            pacer=lambda sleep: MemoryPacer(RESCUE_INTERVAL, clock=clock, sleep=sleep),
+            clock=clock,
+            sleep=clock.sleep,
+            workers=1,
+            seats=seats,
+        )
+        for _ in range(processes)
+    ]
     result = Outcomes({}, {}, {})
-    for user, name in requests:
+    for index, (user, name) in enumerate(requests):
+        service = services[index % processes]
 
         def done(outcome: Outcome, _: int | None, name: str = name) -> None:
             result.done[name] = outcome
@@ -157,13 +173,15 @@ def run(clock: Clock, rescue: SlowRescue, requests: list[tuple[str, str]]) -> Ou
             Requester("T1", user), PinRequest(name=name), done, queued
         )
     # Its own code: its answer means every request before it has joined its lane.
-    service.submit(Requester("T1", "UOWN"), PinRequest(name="own"), lambda *_: None).result(5)
+    for service in services:
+        service.submit(Requester("T1", "UOWN"), PinRequest(name="own"), lambda *_: None).result(5)
 
     def finish() -> None:
         rescue.gate.set()
         for future in result.futures.values():
             future.result(timeout=5)
-        service.shutdown()
+        for service in services:
+            service.shutdown()
 
     result.finish = finish
     return result
@@ -209,3 +227,45 @@ def test_a_turn_more_than_three_seconds_away_is_announced_with_its_place() -> No
     assert position == 4
     assert seconds == pytest.approx(3 * RESCUE_INTERVAL)
     assert outcomes.queued["n5"][0] == 6
+
+
+def test_the_cap_counts_every_process_sharing_the_seats() -> None:
+    clock = Clock()
+    rescue = SlowRescue(clock, 2.0)
+    seats = MemorySeats()
+    flood = [("UFLOOD", f"flood{i}") for i in range(8)]
+    # Two workers, the flood alternating between them: each alone would take three.
+    outcomes = run(clock, rescue, flood, seats=seats, processes=2)
+    # Which three got places depends on which worker routed first; that three did does not.
+    refused = [name for name, future in outcomes.futures.items() if future.done()]
+    assert len(refused) == 5
+    outcomes.finish()
+    assert [type(outcomes.done[n]) for n in refused] == [QueueFull] * 5
+    sent = [c for c in rescue.calls if c != "own"]
+    assert len(sent) == 3
+    assert set(sent).isdisjoint(refused)
+    # Every place was given back once its request was answered.
+    assert seats.held == 0
+
+
+class BrokenSeats:
+    """The database failing while a place is taken."""
+
+    def take(self, key: str, requester: Requester, request_id: str, *, limit: int) -> bool:
+        raise StoreUnavailable("the database did not answer within 3 s", timed_out=True)
+
+    def release(self, request_id: str) -> None:
+        raise AssertionError("no place was taken, so none is given back")
+
+
+def test_a_failing_database_leaves_the_cap_to_this_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    rescue = SlowRescue(clock, 2.0)
+    outcomes = run(clock, rescue, [("UFLOOD", f"flood{i}") for i in range(5)], seats=BrokenSeats())
+    outcomes.finish()
+    # Nobody is refused for lenspin's own failure: the lane's cap of three still holds.
+    assert [type(outcomes.done[f"flood{i}"]) for i in (3, 4)] == [QueueFull] * 2
+    assert all(isinstance(outcomes.done[f"flood{i}"], Pin) for i in range(3))
+    assert "counting them in this process only" in caplog.text
