@@ -1038,7 +1038,7 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
     pool_threads = max(plan.clients, plan.burst_users)
     apps: dict[str, ServedApp] = {}
     with (
-        FakeSlack() as slack,
+        FakeSlack(check_blocks=False) as slack,
         FakeRescue(auth_codes=(MAIN_AUTH_CODE, *FILL_CODES), rate_limit=None) as rescue,
         FakeRescue(auth_codes=(BURST_AUTH_CODE,), rate_limit=1.0) as burst_rescue,
         ThreadPoolExecutor(pool_threads, thread_name_prefix="bench-client") as pool,

@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.database_url:
         extra["DATABASE_URL"] = migrated(args.database_url)
     with (
-        FakeSlack() as slack,
+        FakeSlack(check_blocks=False) as slack,
         FakeRescue(auth_codes=(MAIN_AUTH_CODE, *FILL_CODES), rate_limit=None) as rescue,
         ThreadPoolExecutor(CLIENTS) as pool,
     ):

@@ -40,6 +40,7 @@ class FakeSlack(Recordings):
         port: int = 0,
         trigger_ttl: float = 3.0,
         response_url_ttl: float = RESPONSE_URL_TTL,
+        check_blocks: bool = True,
     ) -> None:
         self.workspace = Workspace(
             bot_token=bot_token,
@@ -49,6 +50,7 @@ class FakeSlack(Recordings):
             api_app_id=api_app_id,
             trigger_ttl=trigger_ttl,
             response_url_ttl=response_url_ttl,
+            check_blocks=check_blocks,
         )
         self.host = host
         self._requested_port = port

@@ -49,7 +49,8 @@ def _reply(state: SlackState, path: str, decoded: Any, payload: dict[str, Any]) 
     if not isinstance(decoded, dict):
         return text_reply(400, "invalid_payload", "invalid_payload")
     is_message = not payload.get("delete_original")
-    problem = message_problem(payload) if is_message else None
+    checked = is_message and state.workspace.check_blocks
+    problem = message_problem(payload) if checked else None
     if problem:
         # Slack answers a refused response_url post with its error code as the whole body.
         return text_reply(400, problem.error, problem.error)

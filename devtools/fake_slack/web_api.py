@@ -149,7 +149,7 @@ class WebApi:
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("user_id"):
             return invalid_arguments([error_message("missing required field: user_id", "")])
-        errors = home_view_errors(args.get("view"))
+        errors = home_view_errors(args.get("view")) if self.workspace.check_blocks else []
         if errors:
             return invalid_arguments(errors)
         self.state.counter += 1
@@ -182,7 +182,7 @@ class WebApi:
     ) -> dict[str, Any] | None:
         if view is None:
             return invalid_arguments([error_message("missing required field: view", "")])
-        errors = view_errors(view)
+        errors = view_errors(view) if self.workspace.check_blocks else []
         if errors:
             return invalid_arguments(errors)
         owner = self.state.views.by_external_id(view.get("external_id"))
@@ -216,7 +216,7 @@ class WebApi:
         error = self._channel_error(args.get("channel"), direct_ok=False)
         if error:
             return _error(error)
-        problem = message_problem(args)
+        problem = message_problem(args) if self.workspace.check_blocks else None
         if problem:
             return _refused(problem)
         self.state.record_message(str(user), "ephemeral", str(args["channel"]), args)
@@ -227,7 +227,7 @@ class WebApi:
         error = self._channel_error(channel, direct_ok=True)
         if error:
             return _error(error)
-        problem = message_problem(args)
+        problem = message_problem(args) if self.workspace.check_blocks else None
         if problem:
             return _refused(problem)
         ts = self.state.ts()
@@ -251,7 +251,7 @@ class WebApi:
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("ts"):
             return _error("message_not_found")
-        problem = message_problem(args)
+        problem = message_problem(args) if self.workspace.check_blocks else None
         if problem:
             return _refused(problem)
         channel = args.get("channel")

@@ -758,3 +758,16 @@ def test_a_view_the_app_answers_a_submission_with_is_checked(
     bolt_app.update_to = {**pin_modal(), "title": {"type": "plain_text", "text": "x" * 25}}
     with pytest.raises(AssertionError, match=r"response_action=update.*/view/title/text"):
         fake.submit_view(bolt_app.url, pin_modal(), user_id=USER)
+
+
+def test_the_block_checks_can_be_turned_off_for_the_benchmark() -> None:
+    too_long = [section("y" * 3001)]
+    with FakeSlack() as checking, FakeSlack(check_blocks=False) as trusting:
+        refused = slack_error(
+            lambda: WebClient(token=checking.bot_token, base_url=checking.api_url).chat_postMessage(
+                channel="C1", text="x", blocks=too_long
+            )
+        )
+        assert refused.response["error"] == "invalid_blocks"
+        trusted = WebClient(token=trusting.bot_token, base_url=trusting.api_url)
+        assert trusted.chat_postMessage(channel="C1", text="x", blocks=too_long)["ok"] is True
