@@ -351,13 +351,13 @@ class PinService:
     def _finish(self, job: _Job, outcome: Outcome) -> None:
         logs.request_id.set(job.request_id)
         try:
-            self._places.release(job.request_id)
             audit_id = self._record(job, outcome)
             try:
                 job.on_done(outcome, audit_id)
             except Exception:
                 logger.exception("Delivering the outcome to %s failed", job.requester.user_id)
         finally:
+            self._places.release(job.request_id)  # after the answer: one write fewer before it
             job.future.set_result(None)
 
     def _record(self, job: _Job, outcome: Outcome) -> int | None:
