@@ -45,6 +45,17 @@ ANSWER_TIMEOUT = 3.0
 SQLITE_CACHE_KIB = 512
 
 
+# pre_ping: a PaaS database restarts or drops idle connections now and then. A small pool per
+# process: hobby plans allow ~20 connections for every worker together, and each transaction
+# here is a few milliseconds long.
+_POOL: dict[str, Any] = {
+    "pool_pre_ping": True,
+    "pool_size": POOL_SIZE,
+    "max_overflow": POOL_OVERFLOW,
+    "pool_timeout": POOL_TIMEOUT,
+}
+
+
 def make_engine(url: str, *, answer_within: float | None = ANSWER_TIMEOUT) -> Engine:
     """An engine for url, safe for several processes and threads writing at once.
 
@@ -55,24 +66,12 @@ def make_engine(url: str, *, answer_within: float | None = ANSWER_TIMEOUT) -> En
         # Imported here: psycopg is only loaded by processes that use PostgreSQL.
         from bot.store.postgres import bound  # noqa: PLC0415
 
-        # pre_ping: a PaaS database restarts or drops idle connections now and then.
-        # A small pool per process: hobby plans allow ~20 connections for every worker together,
-        # and each transaction here is a few milliseconds long.
-        engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=POOL_SIZE,
-            max_overflow=POOL_OVERFLOW,
-            pool_timeout=POOL_TIMEOUT,
-        )
+        engine = create_engine(url, **_POOL)
         bound(engine, answer_within)
         return engine
     engine = create_engine(
         url,
-        pool_pre_ping=True,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_OVERFLOW,
-        pool_timeout=POOL_TIMEOUT,
+        **_POOL,
         # The pool hands a connection to one thread at a time; gunicorn threads share the pool.
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
