@@ -140,3 +140,22 @@ class QueueRow(Base):
     team_id: Mapped[str] = mapped_column(Text)
     user_id: Mapped[str] = mapped_column(Text)
     created: Mapped[float] = mapped_column(Double)
+
+
+class ConnectLinkRow(Base):
+    """A link to lenspin's connect page: its token's SHA-256, whom it connects, its tries."""
+
+    __tablename__ = "lenspin_connect_links"
+    __table_args__ = (Index("ix_lenspin_connect_links_expires_at", "expires_at"),)
+
+    # The token itself is never stored: it is in the link the technician was given.
+    token_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(Text)
+    team_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    # What the page shows: "Connect Rescue for <user_name> in <team_name>".
+    team_name: Mapped[str] = mapped_column(Text)
+    user_name: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    used: Mapped[bool] = mapped_column(Boolean)
