@@ -12,9 +12,15 @@ from typing import Protocol
 from bot.domain import CodeSource, Credential, Link, LinkSource
 from bot.lanes import NotSent
 from bot.rescue.errors import Rejected, RescueError
-from bot.rescue.models import Account, AccountResult, ResultCode
+from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode
 
 logger = logging.getLogger(__name__)
+
+# The longest sign-in details lenspin passes on: an email address (RFC 5321), a password, and
+# an auth code or API token (Rescue's are a few hundred characters).
+EMAIL_MAX_LENGTH = 254
+PASSWORD_MAX_LENGTH = 256
+CODE_MAX_LENGTH = 512
 
 # Rescue answers these when a code no longer belongs to a working user.
 STALE_CODES = frozenset(
@@ -26,6 +32,39 @@ STALE_CODES = frozenset(
         AccountResult.USER_DELETED_OR_DISABLED,
     }
 )
+
+
+_DISABLED = frozenset(
+    {
+        AccountResult.USER_DELETED_OR_DISABLED,
+        ResultCode.USER_DELETED_OR_DISABLED,
+        ResultCode.USER_IS_DELETED,
+    }
+)
+
+
+class ConnectFailure(enum.Enum):
+    """Why connecting an account failed, in the terms a technician can act on."""
+
+    SHARED_ACCOUNT = "shared_account"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a name)
+    WRONG_CODE = "wrong_code"
+    DISABLED = "disabled"
+    UNREACHABLE = "unreachable"
+
+
+def connect_failure_of(error: RescueError) -> ConnectFailure:
+    """What a failed connect means, whichever page or form it came from."""
+    if isinstance(error, SharedAccount):
+        return ConnectFailure.SHARED_ACCOUNT
+    if isinstance(error, Rejected):
+        if error.code is AuthResult.INVALID:
+            return ConnectFailure.WRONG_PASSWORD
+        if error.code is AccountResult.INVALID_SECRET_AUTH_CODE:
+            return ConnectFailure.WRONG_CODE
+        if error.code in _DISABLED:
+            return ConnectFailure.DISABLED
+    return ConnectFailure.UNREACHABLE
 
 
 class NotConnected(NotSent):

@@ -24,12 +24,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.accounts import Accounts, AccountSource, LinkStore, Sso
 from bot.audit import AuditPurger, Purgeable
 from bot.config import Settings
-from bot.domain import AuditRecord, StoreError, StoreUnavailable
+from bot.connect import ConnectLinks, LinkKeeper
+from bot.domain import AuditRecord, Requester, StoreError, StoreUnavailable
 from bot.lanes import MAX_WAIT, Seats
 from bot.pins import RETRY_BUDGET, AuditLog, Pacer, PinService, PinSource
-from bot.rescue.models import RESCUE_INTERVAL
+from bot.rescue.models import RESCUE_INTERVAL, Account
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
+from bot.slack.flows import tell_connected
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups, profile_email
 from bot.slack.listeners import register
@@ -75,6 +77,10 @@ class StoreApi(LinkStore, AuditLog, Purgeable, Protocol):
         """Places in line counted for every process using this store; older ones expire."""
         ...
 
+    def connect_links(self) -> LinkKeeper:
+        """Links to the connect page, shared by every process using this store."""
+        ...
+
 
 @dataclass(frozen=True)
 class Lenspin:
@@ -84,6 +90,9 @@ class Lenspin:
     pins: PinService
     background: ThreadPoolExecutor
     purger: AuditPurger
+    # The connect page's links and what tells Slack of a connection; None without the page.
+    connect_links: ConnectLinks | None = None
+    connected: Callable[[Requester, Account], None] = lambda who, account: None
 
     def shutdown(self) -> None:
         """Finish the PIN requests under way and answer the queued ones before exiting."""
@@ -152,6 +161,17 @@ def create_app(
         seats=store.seats(lifetime=MAX_WAIT + RETRY_BUDGET + settings.rescue_timeout + SEAT_MARGIN),
     )
     background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lenspin-bg")
+    connect_links = (
+        ConnectLinks(
+            store.connect_links(),
+            accounts,
+            public_url=settings.public_url,
+            # Ties each page's form to its link under a secret only this deployment knows.
+            form_secret=settings.slack_signing_secret,
+        )
+        if settings.connect_page
+        else None
+    )
     deps = SlackDeps(
         settings=settings,
         pins=pins,
@@ -169,11 +189,19 @@ def create_app(
             )
         ),
         previous_request=store.get_request,
+        connect_links=connect_links,
     )
     register(app, deps)
     purger = AuditPurger(store, days=settings.audit_days)
     purger.start()
-    return Lenspin(bolt=app, pins=pins, background=background, purger=purger)
+    return Lenspin(
+        bolt=app,
+        pins=pins,
+        background=background,
+        purger=purger,
+        connect_links=connect_links,
+        connected=lambda who, account: tell_connected(deps, who, account),
+    )
 
 
 def _answer_store_faults(error: Exception, respond: Respond | None, logger: logging.Logger) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 from urllib.parse import urlsplit
@@ -10,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings, database_unreachable
+from bot.config import HEALTH_PATH, Settings, database_unreachable
 from bot.domain import SecretUnreadable, StoreUnavailable
 from bot.rescue.errors import Rejected, Timeout, Unavailable
 from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode
@@ -87,6 +88,7 @@ def run_checks(
         lambda: check_slack_token(slack or slack_client(settings)),
         lambda: check_rescue(settings, rescue),
         lambda: check_database(settings, store),
+        lambda: check_public_url(settings),
     ]
     print(describe(settings), file=out, flush=True)
     failed = 0
@@ -236,6 +238,36 @@ def check_database(settings: Settings, store: Store | None = None) -> CheckResul
         ok=True,
         text=f"Database reachable and migrated ({dialect}); LENSPIN_ENCRYPTION_KEY reads "
         "what it stores",
+    )
+
+
+def check_public_url(settings: Settings, *, timeout: float = SLACK_TIMEOUT) -> CheckResult:
+    """Ask LENSPIN_PUBLIC_URL for lenspin's health check, as a technician's browser would."""
+    if not settings.public_url:
+        return CheckResult(
+            ok=True,
+            text="No LENSPIN_PUBLIC_URL: technicians connect by pasting an auth code in Slack "
+            "(set it to this deployment's https:// address for the connect page)",
+        )
+    url = settings.public_url + HEALTH_PATH
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (https, or loopback http)
+            body = response.read(16)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or type(error).__name__
+        return CheckResult(
+            ok=False,
+            text=f"LENSPIN_PUBLIC_URL ({settings.public_url}) does not answer ({reason}): check "
+            "the address, and that this deployment's web process is running there",
+        )
+    if body.strip() != b"ok":
+        return CheckResult(
+            ok=False,
+            text=f"LENSPIN_PUBLIC_URL ({settings.public_url}) answers, but not as lenspin: check "
+            "that it is this deployment's address",
+        )
+    return CheckResult(
+        ok=True, text=f"LENSPIN_PUBLIC_URL answers: the connect page is at {settings.public_url}"
     )
 
 

@@ -16,6 +16,8 @@ from bot.texts import CUSTOMER_LANGUAGES
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_RESCUE_API_URL = "https://secure.logmeinrescue.com/API/API.asmx"
 DEFAULT_PORT = 3000
+# The web process's health check: the PaaS, `python -m bot check` and the tests ask it.
+HEALTH_PATH = "/healthz"
 # gunicorn: two worker processes of eight threads each fit a small dyno (docs/PERFORMANCE.md).
 DEFAULT_WEB_CONCURRENCY = 2
 DEFAULT_GUNICORN_THREADS = 8
@@ -73,6 +75,8 @@ class Settings:
     sms_language: str = "en"
     show_sms: bool = True
     message_link_field: str = "custom1"
+    # Where people's browsers reach this deployment (the connect page); "" = no pages.
+    public_url: str = ""
 
     def __repr__(self) -> str:
         # Tokens and the auth code must never reach a log line through a stray repr().
@@ -86,6 +90,11 @@ class Settings:
     def socket_mode(self) -> bool:
         """True when an app-level token is set, so the bot connects out to Slack."""
         return bool(self.slack_app_token)
+
+    @property
+    def connect_page(self) -> bool:
+        """True when technicians connect Rescue on lenspin's own page, not in Slack."""
+        return bool(self.public_url) and self.linking
 
     @property
     def visible_fields(self) -> tuple[FieldSpec, ...]:
@@ -135,6 +144,13 @@ class Settings:
                 "turn LENSPIN_LINKING on so technicians connect their own accounts"
             )
 
+        public_url = reader.public_url("LENSPIN_PUBLIC_URL")
+        if public_url and app_token:
+            reader.problem(
+                "LENSPIN_PUBLIC_URL: the connect page is served by the web process, which Socket "
+                "Mode (SLACK_APP_TOKEN) does not run; unset one of the two"
+            )
+
         hidden = reader.hidden_fields()
         fields = tuple(reader.field_spec(f, hidden=f.key in hidden) for f in PIN_FIELDS)
 
@@ -174,6 +190,7 @@ class Settings:
             message_link_field=reader.choice(
                 "LENSPIN_MESSAGE_LINK_FIELD", (*CUSTOM_KEYS, "none"), "custom1"
             ),
+            public_url=public_url,
             log_level=reader.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),

@@ -85,6 +85,19 @@ class AuditRecord(AuditEntry):
     id: int
 
 
+@dataclass(frozen=True)
+class ConnectLink:
+    """A link to lenspin's connect page: whom it connects, until when, and its tries so far."""
+
+    token_hash: str  # SHA-256 of the token in the link; the token itself is never kept
+    requester: Requester
+    team_name: str
+    user_name: str
+    expires_at: datetime
+    attempts: int
+    used: bool
+
+
 class StoreError(Exception):
     """lenspin's own database failed a request; the message names no URL and no secret."""
 

@@ -9,6 +9,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from bot.connect import CONNECT_PATH
+
 logger = logging.getLogger("bot.edge")
 
 # Slack's commands are under 1 kB; an interaction carries its whole view, and the largest the
@@ -34,7 +36,10 @@ class Refused(Exception):
 
 
 def describe(method: str, path: str, length: int | str) -> str:
-    """Method, path (never the query) and declared length, safe for one log line."""
+    """Method, path (never the query, nor a link's token) and declared length, for one line."""
+    if path.startswith(CONNECT_PATH):
+        # A link's token is in its path: never written to a log.
+        path = CONNECT_PATH + "[link]"
     printable = "".join(c if c.isprintable() and c != " " else "?" for c in path[:80])
     return f"{method[:10]} {printable} {length} bytes"
 
@@ -44,7 +49,7 @@ def log_refusal(method: str, path: str, length: int | str, status: int, reason: 
     logger.warning("Refused %s: %s (%s)", describe(method, path, length), reason, status)
 
 
-def declared_length(environ: Mapping[str, Any]) -> int:
+def declared_length(environ: Mapping[str, Any], cap: int = BODY_CAP) -> int:
     """The request's Content-Length, checked against the cap before any byte is read."""
     raw = str(environ.get("CONTENT_LENGTH") or "")
     if not raw:
@@ -52,8 +57,8 @@ def declared_length(environ: Mapping[str, Any]) -> int:
     if not (raw.isascii() and raw.isdigit()):
         raise Refused(400, "Content-Length is not a number")
     length = int(raw)
-    if length > BODY_CAP:
-        raise Refused(413, f"body over the {BODY_CAP}-byte cap")
+    if length > cap:
+        raise Refused(413, f"body over the {cap}-byte cap")
     return length
 
 

@@ -20,6 +20,9 @@ HIDEABLE: tuple[str, ...] = (
     "sms",
 )
 
+# Hosts that never leave this machine: the only ones LENSPIN_PUBLIC_URL may serve over http://.
+LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
+
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -55,6 +58,25 @@ class EnvReader:
             return default
         if trailing_slash and not value.endswith("/"):
             value += "/"
+        return value
+
+    def public_url(self, name: str) -> str:
+        """An https:// address people's browsers reach (http:// only on this machine), or ""."""
+        value = self.text(name).rstrip("/")
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
+        if not host or parts.query or parts.fragment or parts.username or parts.password:
+            self.problem(f"{name}: {value!r} is not an address like https://my-lenspin.example.com")
+            return ""
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            self.problem(
+                f"{name}: {value!r} must start with https:// (people type passwords on its "
+                "pages); http:// is allowed only for this machine (localhost, 127.0.0.1, ::1)"
+            )
+            return ""
         return value
 
     def choice(

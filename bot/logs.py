@@ -36,6 +36,8 @@ _SLACK_URL = re.compile(
     r"(?:https?://[^\s/'\"]+)?/(?:commands|actions|services)/[^\s'\"()<>,]+"
     r"|https?://hooks\.slack(?:-gov)?\.com/[^\s'\"()<>,]*"
 )
+# A connect page link's token (gunicorn's access log prints the path): it opens the page.
+_CONNECT_LINK = re.compile(r"/connect/[^\s'\"()<>,?#]+")
 # Line breaks and other control characters: user text must not be able to start a log line.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -61,10 +63,11 @@ class Redactor:
         self._tracebacks = logging.Formatter()
 
     def redact(self, text: str) -> str:
-        """text without the configured secrets, Slack tokens or response_urls."""
+        """text without the configured secrets, Slack tokens, response_urls or connect links."""
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
         text = _TOKEN.sub(lambda m: f"{m.group(1)}-[redacted]", text)
+        text = _CONNECT_LINK.sub("/connect/[link]", text)
         return _SLACK_URL.sub("[slack url]", text)
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:

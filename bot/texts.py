@@ -182,25 +182,9 @@ HELP = (
 # --- connecting a Rescue account -------------------------------------------------------------
 CONNECT_TITLE = "Connect Rescue"
 CONNECT_SUBMIT = "Connect"
-CONNECT_INTRO = (
-    "Connect your own Rescue technician account: PINs you ask for will then land in "
-    "*your* Rescue queue. Sign in once with your Rescue email and password, or paste an "
-    "auth code (API token) from the Rescue Admin Center."
-)
-CONNECT_EMAIL = "Rescue email"
-CONNECT_PASSWORD = "Rescue password"
-CONNECT_PASSWORD_HINT = (
-    "Sent once to Rescue to get your auth code; lenspin never stores or shows it. "
-    "Rescue then issues a new code, and codes given out before for this account stop working. "
-    "Slack shows what you type here, so check nobody is looking."
-)
-CONNECT_OR = "*Or* paste an auth code instead:"
 CONNECT_CODE = "Rescue auth code or API token"
 CONNECT_CODE_HINT = "Ask your Rescue admin, who can generate one in the Admin Center."
-CONNECT_NEED_ONE = "Enter your Rescue email and password, or paste an auth code."
-CONNECT_NEED_PASSWORD = "Enter your Rescue password too, or paste an auth code instead."
-CONNECT_NEED_EMAIL = "Enter your Rescue email too, or paste an auth code instead."
-CONNECT_NOT_BOTH = "Use either your email and password, or an auth code, not both."
+CONNECT_NEED_CODE = "Paste your Rescue auth code."
 CONNECT_CHECKING = "Checking with Rescue…"
 CONNECT_DONE_TITLE = "Connected"
 CONNECT_DONE = (
@@ -208,9 +192,6 @@ CONNECT_DONE = (
     "your own Rescue queue.\nTechnician Console: {console}."
 )
 CONNECT_FAILED_TITLE = "Not connected"
-CONNECT_WRONG_PASSWORD = (
-    "Rescue didn't accept that email and password. Check them and run `/lenspin connect` again."
-)
 CONNECT_WRONG_CODE = (
     "Rescue didn't accept that auth code; it may have been renewed. Get a fresh one "
     "and run `/lenspin connect` again."
@@ -310,12 +291,6 @@ SECRET_UNREADABLE = (
 )
 
 # --- the shared account, and waiting in line for an auth code ---------------------------------
-CONNECT_SHARED_ACCOUNT = (
-    "That is the Rescue account lenspin shares with the team. Signing in with its password "
-    "would make Rescue issue a new auth code and stop the current one, so nobody's PINs would "
-    "work. Nothing was connected. To use this account, run `/lenspin connect` again and paste "
-    "its auth code instead of the password."
-)
 QUEUE_NOTE = (
     "Your PIN request is number {position} in line for its Rescue account: about {seconds} "
     "seconds to go. The PIN will appear here."
@@ -329,3 +304,82 @@ QUEUE_TOO_LONG = (
     "seconds without its turn, so lenspin never sent it and no PIN was made. "
     "Please run /lenspin again in a moment."
 )
+
+# --- connecting on lenspin's own page (LENSPIN_PUBLIC_URL) ------------------------------------
+# In Slack: the private link to the page.
+CONNECT_LINK_INTRO = (
+    "Connect your own Rescue technician account on lenspin's page: PINs you ask for will then "
+    "land in *your* Rescue queue. The link is for you alone and works once, for 10 minutes."
+)
+CONNECT_LINK_BUTTON = "Open the connect page"
+CONNECT_LINK_PREPARING = "Making your link to lenspin's connect page…"
+CONNECT_LINK_NOTE = "Your password goes to lenspin's page over HTTPS, never through Slack."
+# Without a public address, the Slack form takes an auth code only.
+CONNECT_CODE_INTRO = (
+    "Connect your own Rescue technician account: PINs you ask for will then land in *your* "
+    "Rescue queue. Paste an auth code (API token); your Rescue admin can generate one in the "
+    "Admin Center."
+)
+# The page itself: plain text, which the page escapes.
+PAGE_TITLE = "Connect Rescue"
+PAGE_HEADING = "Connect Rescue for {user} in {workspace}"
+PAGE_INTRO = (
+    "Sign in once with your Rescue technician account. PINs you ask for in Slack will then "
+    "land in that account's Rescue queue."
+)
+PAGE_EMAIL = "Rescue email"
+PAGE_PASSWORD = "Rescue password"
+PAGE_PASSWORD_NOTE = (
+    "Sent once to Rescue to get your auth code; lenspin never stores it. Rescue then issues a "
+    "new auth code for this account, and codes given out for it before stop working."
+)
+PAGE_SHARED_NOTE = (
+    "Not the Rescue account your team shares in lenspin: signing in with its password would "
+    "stop its auth code, and everyone's PINs with it. Paste its auth code below instead."
+)
+PAGE_PASSWORD_SUBMIT = "Connect"
+PAGE_OR = "Or paste an auth code"
+PAGE_CODE = "Rescue auth code or API token"
+PAGE_CODE_NOTE = "Your Rescue admin can generate one in the Admin Center."
+PAGE_CODE_SUBMIT = "Connect with this code"
+PAGE_TRIES_LEFT = "Tries left on this link: {tries}."
+PAGE_NEED_PASSWORD = "Enter your Rescue email and password."
+PAGE_NEED_CODE = "Paste an auth code."
+PAGE_TOO_LONG = "That is longer than a Rescue email, password or auth code can be."
+PAGE_WRONG_PASSWORD = "Rescue didn't accept that email and password. Check them and try again."
+PAGE_WRONG_CODE = (
+    "Rescue didn't accept that auth code; it may have been renewed. Paste a fresh one."
+)
+PAGE_DISABLED = "That Rescue user is deleted or disabled. Ask your Rescue admin."
+PAGE_UNREACHABLE = (
+    "lenspin couldn't reach Rescue just now, so nothing was connected. Try again in a minute."
+)
+PAGE_SHARED_ACCOUNT = (
+    "That is the Rescue account lenspin shares with your team. Signing in with its password "
+    "would stop its auth code, and nobody's PINs would work. Nothing was connected. Paste its "
+    "auth code below instead."
+)
+PAGE_LAST_TRY = "That was the last try on this link. Run /lenspin connect in Slack for a new one."
+PAGE_GONE_TITLE = "This link no longer works"
+PAGE_GONE = (
+    "Links to this page work once, for 10 minutes. Run /lenspin connect in Slack for a new one."
+)
+PAGE_FORM_STALE = (
+    "This form is out of date, so nothing was sent to Rescue. Open the link from Slack again."
+)
+PAGE_PROBLEM_TITLE = "Nothing was connected"
+PAGE_DATABASE = (
+    "lenspin's database is not answering, so nothing was connected. Try again in a minute; "
+    "if it keeps happening, tell your lenspin admin."
+)
+PAGE_BAD_REQUEST = "lenspin couldn't read what the form sent, so nothing was connected."
+PAGE_DONE_TITLE = "Connected"
+PAGE_DONE = "Your Rescue account is connected. PINs you ask for in Slack now land in its queue."
+PAGE_DONE_EMAIL = "Email"
+PAGE_DONE_ORGANIZATION = "Organization"
+PAGE_DONE_CONSOLE = "Technician Console"
+PAGE_CONSOLE_RUNNING = "running"
+PAGE_CONSOLE_NOT_RUNNING = (
+    "not running: start it before asking for PINs, or tick the box in the PIN form"
+)
+PAGE_CLOSE = "You can close this tab and go back to Slack."

@@ -9,12 +9,13 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 
 from bot.app import Lenspin, create_app, freeze_startup_heap, open_store, rescue_client
-from bot.config import load_settings
+from bot.config import HEALTH_PATH, load_settings
+from bot.connect import CONNECT_PATH
 from bot.edge import Refused, Signature, log_refusal, logger, read_signed
 from bot.logs import configure_logging, never_log
+from bot.page.connect_page import ConnectPage
 
 SLACK_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 # What BoltRequest raises on a body that is signed but not a Slack payload: JSON that is not
 # JSON or not an object, nesting past the recursion limit, fields of the wrong type.
 UNPARSABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
@@ -23,9 +24,13 @@ UNPARSABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, Recur
 class WSGIApplication:
     """Serves Slack's requests on /slack/events and answers GET /healthz once built."""
 
-    def __init__(self, lenspin: Lenspin, signing_secret: str) -> None:
+    def __init__(
+        self, lenspin: Lenspin, signing_secret: str, *, page: ConnectPage | None = None
+    ) -> None:
         self._bolt: App = lenspin.bolt
         self._signature = Signature(signing_secret)
+        # lenspin's own page (LENSPIN_PUBLIC_URL): /connect/<token>.
+        self._page = page
         # gunicorn's worker_exit hook calls this (see bot/gunicorn_conf.py).
         self.shutdown = lenspin.shutdown
 
@@ -37,6 +42,8 @@ class WSGIApplication:
         method = environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _answer(start_response, 200, "ok")
+        if self._page is not None and path.startswith(CONNECT_PATH):
+            return self._page(environ, start_response)
         if path != SLACK_PATH:
             return _answer(start_response, 404, "Not Found")
         try:
@@ -92,6 +99,15 @@ def create_application() -> WSGIApplication:
     )
     store = open_store(settings)
     lenspin = create_app(settings, rescue=rescue_client(settings), store=store)
-    application = WSGIApplication(lenspin, settings.slack_signing_secret)
+    page = (
+        ConnectPage(
+            lenspin.connect_links,
+            shared_code=bool(settings.rescue_auth_code),
+            on_connected=lenspin.connected,
+        )
+        if lenspin.connect_links is not None
+        else None
+    )
+    application = WSGIApplication(lenspin, settings.slack_signing_secret, page=page)
     freeze_startup_heap()
     return application

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.accounts import Accounts
 from bot.config import Settings
+from bot.connect import ConnectLinks
 from bot.domain import AuditRecord
 from bot.pins import PinService
 from bot.slack.io.delivery import Delivery
@@ -33,3 +34,5 @@ class SlackDeps:
     lookups: Lookups
     # One of the user's own earlier requests by its audit id (id, team, user), or None.
     previous_request: Callable[[int, str, str], AuditRecord | None]
+    # Links to lenspin's own connect page; None without LENSPIN_PUBLIC_URL (or linking off).
+    connect_links: ConnectLinks | None = None

@@ -12,11 +12,15 @@ from slack_sdk import WebClient
 from bot import texts
 from bot.accounts import StatusKind
 from bot.domain import Requester, StoreError
+from bot.rescue.models import Account
+from bot.slack.blocks.connect import connect_link_message
 from bot.slack.blocks.history import history_blocks
 from bot.slack.blocks.home import home
+from bot.slack.blocks.mrkdwn import Message, section
 from bot.slack.blocks.outcomes import store_failure
-from bot.slack.blocks.status import status_text
+from bot.slack.blocks.status import connected_text, status_text
 from bot.slack.deps import SlackDeps
+from bot.slack.io.delivery import Destination
 from bot.slack.io.views import open_view, publish_home
 
 
@@ -36,6 +40,27 @@ def refusal(deps: SlackDeps, who: Requester) -> str | None:
     return None if connected else texts.NEEDS_CONNECT
 
 
+def refuse(deps: SlackDeps, who: Requester, reason: str, send: Callable[[Message], object]) -> None:
+    """Tell who the reason; "connect first" comes with a link to the connect page if there is one.
+
+    The link is made in the background (the database and Slack are asked); send must be safe
+    to call from there.
+    """
+    if reason != texts.NEEDS_CONNECT or deps.connect_links is None:
+        send({"text": reason})
+        return
+
+    def offer() -> None:
+        try:
+            url = connect_link(deps, who)
+        except StoreError as error:
+            send({"text": store_failure(error)})
+            raise  # the background runner logs it as a warning
+        send(connect_link_message(url, lead=reason) if url else {"text": reason})
+
+    deps.background(offer)
+
+
 def open_form(client: WebClient, trigger_id: str, view: dict[str, Any], respond: Respond) -> None:
     """Open a modal with a fresh trigger; if Slack refuses, say so plainly."""
     if not open_view(client, trigger_id, view):
@@ -53,6 +78,30 @@ def answered(respond: Respond, answer: Callable[[], None]) -> Callable[[], None]
             raise  # the background runner logs it as a warning
 
     return run
+
+
+def connect_link(deps: SlackDeps, who: Requester) -> str | None:
+    """A new link to the connect page for who (slow: Slack and the database); None if no page."""
+    if deps.connect_links is None:
+        return None
+    return deps.connect_links.issue(
+        who,
+        team_name=deps.lookups.team_name() or who.team_id,
+        user_name=deps.lookups.real_name(who.user_id) or who.user_id,
+    )
+
+
+def tell_connected(deps: SlackDeps, who: Requester, account: Account) -> None:
+    """After the connect page connected an account: a private word in Slack, a fresh Home tab."""
+
+    def tell() -> None:
+        text = connected_text(account)
+        deps.delivery.send(
+            Destination(user_id=who.user_id), {"text": text, "blocks": [section(text)]}
+        )
+        refresh_home(deps, who)
+
+    deps.background(tell)
 
 
 def refresh_home(deps: SlackDeps, who: Requester) -> None:

@@ -129,29 +129,13 @@ class PinButtons:
         return cls(audit_id, pin.code, name, sms if isinstance(sms, str) else "", str(lang))
 
 
-def read_connect_form(values: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """The form's email, password and code, or inline errors keyed by block_id."""
-    raw = {
-        key: dig(values, block_id, ids.FIELD_ACTION, "value")
-        for key, block_id in (
-            ("email", ids.CONNECT_EMAIL_BLOCK),
-            ("password", ids.CONNECT_PASSWORD_BLOCK),
-            ("code", ids.CONNECT_CODE_BLOCK),
-        )
-    }
-    form = {k: v if isinstance(v, str) else "" for k, v in raw.items()}
-    # Passwords may start or end with a space; emails and codes pasted from elsewhere may not.
-    form["email"], form["code"] = form["email"].strip(), form["code"].strip()
-    email, password, code = form["email"], form["password"], form["code"]
-    errors: dict[str, str] = {}
-    if not all(is_xml_safe(v) for v in form.values()):
-        errors[ids.CONNECT_CODE_BLOCK] = texts.ERROR_UNSAFE
-    elif code and (email or password):
-        errors[ids.CONNECT_CODE_BLOCK] = texts.CONNECT_NOT_BOTH
-    elif not code and email and not password:
-        errors[ids.CONNECT_PASSWORD_BLOCK] = texts.CONNECT_NEED_PASSWORD
-    elif not code and password and not email:
-        errors[ids.CONNECT_EMAIL_BLOCK] = texts.CONNECT_NEED_EMAIL
-    elif not (code or email):
-        errors[ids.CONNECT_EMAIL_BLOCK] = texts.CONNECT_NEED_ONE
-    return ({} if errors else form), errors
+def read_connect_form(values: Any) -> tuple[str, dict[str, str]]:
+    """The form's auth code, or inline errors keyed by block_id."""
+    raw = dig(values, ids.CONNECT_CODE_BLOCK, ids.FIELD_ACTION, "value")
+    # Codes pasted from elsewhere often carry a space or a line break at either end.
+    code = raw.strip() if isinstance(raw, str) else ""
+    if not code:
+        return "", {ids.CONNECT_CODE_BLOCK: texts.CONNECT_NEED_CODE}
+    if not is_xml_safe(code):
+        return "", {ids.CONNECT_CODE_BLOCK: texts.ERROR_UNSAFE}
+    return code, {}

@@ -21,9 +21,9 @@ def field_block(key: str) -> str:
 
 
 CONNECT_MODAL = "lenspin_connect_modal"
-CONNECT_EMAIL_BLOCK = "lenspin_connect_email"
-CONNECT_PASSWORD_BLOCK = "lenspin_connect_password"  # noqa: S105 (a block id)
 CONNECT_CODE_BLOCK = "lenspin_connect_code"
+# The button that opens the connect page: Slack still sends the click, which is only acked.
+CONNECT_LINK_ACTION = "lenspin_connect_link"
 
 HOME_CONNECT_ACTION = "lenspin_home_connect"
 HOME_DISCONNECT_ACTION = "lenspin_home_disconnect"

@@ -12,10 +12,18 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource, SecretUnreadable
 from bot.fields import FIELD_KEYS
+from bot.store.connect_links import DatabaseConnectLinks
 from bot.store.crypto import Keyring
 from bot.store.db import ANSWER_TIMEOUT, immediate, make_engine, upsert
 from bot.store.faults import Outage, guarded
-from bot.store.models import AuditRow, LinkRow, PacingRow, QueueRow, require_aware
+from bot.store.models import (
+    AuditRow,
+    ConnectLinkRow,
+    LinkRow,
+    PacingRow,
+    QueueRow,
+    require_aware,
+)
 from bot.store.pacer import DatabasePacer, FallbackPacer, LocalPacer
 from bot.store.schema import check_schema, migrate
 from bot.store.seats import DatabaseSeats
@@ -138,6 +146,10 @@ class Store:
             name=self._keyring.pacing_name,
             guard=self._outage.guard,
         )
+
+    def connect_links(self) -> DatabaseConnectLinks:
+        """Links to the connect page, shared by every process on this database."""
+        return DatabaseConnectLinks(self._engine, guard=self._outage.guard)
 
     # Linked Rescue accounts
 
@@ -275,11 +287,13 @@ class Store:
 
     @guarded
     def purge_pacing(self, older_than: datetime) -> int:
-        """Delete pacing turns and places in line from before older_than; return how many."""
-        cutoff = require_aware(older_than, "older_than").timestamp()
+        """Delete pacing turns, places in line and connect links from before older_than."""
+        cutoff = require_aware(older_than, "older_than")
         # Places are purged as their key is used again; these are keys nobody uses any more.
-        return self._purge(PacingRow.key, PacingRow.last_call < cutoff) + self._purge(
-            QueueRow.request_id, QueueRow.created < cutoff
+        return (
+            self._purge(PacingRow.key, PacingRow.last_call < cutoff.timestamp())
+            + self._purge(QueueRow.request_id, QueueRow.created < cutoff.timestamp())
+            + self._purge(ConnectLinkRow.token_hash, ConnectLinkRow.expires_at < cutoff)
         )
 
     def export_audit(self, since: datetime) -> Iterator[AuditRecord]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.domain import AuditEntry, AuditRecord, Link, LinkSource, Requester, StoreError
+from bot.domain import AuditEntry, AuditRecord, ConnectLink, Link, LinkSource, Requester, StoreError
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, AuthResult, Pin, PinRequest
 
@@ -74,6 +74,39 @@ class MemorySeats:
             return len(self._held)
 
 
+class MemoryConnectLinks:
+    """bot.connect.LinkKeeper in memory, failing with its store when the store is down."""
+
+    def __init__(self, up: Callable[[], None]) -> None:
+        self._up = up
+        self._lock = threading.Lock()
+        self.links: dict[str, ConnectLink] = {}
+
+    def add_connect_link(self, link: ConnectLink) -> None:
+        self._up()
+        with self._lock:
+            self.links[link.token_hash] = link
+
+    def get_connect_link(self, token_hash: str) -> ConnectLink | None:
+        self._up()
+        with self._lock:
+            return self.links.get(token_hash)
+
+    def spend_connect_try(self, token_hash: str, *, now: datetime, most: int) -> ConnectLink | None:
+        self._up()
+        with self._lock:
+            link = self.links.get(token_hash)
+            if link is None or link.used or link.expires_at <= now or link.attempts >= most:
+                return None
+            self.links[token_hash] = replace(link, attempts=link.attempts + 1)
+            return self.links[token_hash]
+
+    def close_connect_link(self, token_hash: str) -> None:
+        self._up()
+        with self._lock:
+            self.links[token_hash] = replace(self.links[token_hash], used=True)
+
+
 class MemoryStore:
     """bot.app.StoreApi in memory: links, audit rows with ids, and a MemoryPacer."""
 
@@ -88,6 +121,7 @@ class MemoryStore:
         self.places = MemorySeats()
         # Set to a StoreError to make every link and audit read or write raise it.
         self.down: StoreError | None = None
+        self.links_to_page = MemoryConnectLinks(self._up)
 
     def _up(self) -> None:
         if self.down is not None:
@@ -187,6 +221,9 @@ class MemoryStore:
 
     def seats(self, *, lifetime: float) -> MemorySeats:
         return self.places
+
+    def connect_links(self) -> MemoryConnectLinks:
+        return self.links_to_page
 
 
 @dataclass(frozen=True)

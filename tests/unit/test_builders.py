@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot import texts
+from bot.accounts import CODE_MAX_LENGTH
 from bot.domain import AuditRecord, CodeSource
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import Pin, ResultCode
@@ -17,6 +18,7 @@ from bot.slack.blocks import history as history_blocks
 from bot.slack.blocks import home as home_blocks
 from bot.slack.blocks import messages
 from bot.slack.blocks import modals as views
+from bot.slack.blocks.connect import connect_link_message, connect_link_modal
 from bot.slack.blocks.outcomes import pin_failure
 from bot.slack.forms import PinButtons, read_pin_form, rescue_length
 from tests.support import settings_for, view_errors
@@ -196,18 +198,24 @@ def test_empty_history_says_so() -> None:
     assert message["blocks"][0]["text"]["text"] == texts.HISTORY_EMPTY
 
 
-def test_connect_modal_offers_email_and_password_or_a_code() -> None:
+def test_connect_modal_asks_for_a_code_only() -> None:
     view = views.connect_modal()
     assert view["callback_id"] == ids.CONNECT_MODAL
     blocks = inputs(view)
-    assert [b["block_id"] for b in blocks] == [
-        ids.CONNECT_EMAIL_BLOCK,
-        ids.CONNECT_PASSWORD_BLOCK,
-        ids.CONNECT_CODE_BLOCK,
-    ]
-    assert all(b["optional"] for b in blocks)
-    assert blocks[0]["element"]["type"] == "email_text_input"
-    assert "never stores" in blocks[1]["hint"]["text"]
+    assert [b["block_id"] for b in blocks] == [ids.CONNECT_CODE_BLOCK]
+    assert not blocks[0].get("optional")
+    assert blocks[0]["element"]["max_length"] == CODE_MAX_LENGTH
+
+
+def test_the_connect_link_message_and_modal_open_the_page() -> None:
+    url = "https://lenspin.example.com/connect/" + "A" * 43
+    message = connect_link_message(url, lead=texts.NEEDS_CONNECT)
+    modal = connect_link_modal(url)
+    for blocks in (message["blocks"], modal["blocks"]):
+        buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+        assert [(b["action_id"], b["url"]) for b in buttons] == [(ids.CONNECT_LINK_ACTION, url)]
+    assert message["blocks"][0]["text"]["text"] == texts.NEEDS_CONNECT
+    assert "submit" not in modal
 
 
 def test_home_shows_the_right_button_for_the_connection_state() -> None:

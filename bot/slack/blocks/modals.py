@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import texts
+from bot.accounts import CODE_MAX_LENGTH
 from bot.config import Settings
 from bot.fields import NAME, FieldSpec
 from bot.rescue.models import is_xml_safe
@@ -137,7 +138,11 @@ def _console_checkbox(label: str, *, checked: bool) -> Block:
 
 
 def connect_modal() -> dict[str, Any]:
-    """The form for connecting one's own Rescue account: email and password, or a code."""
+    """The Slack form for connecting one's own Rescue account: an auth code, never a password.
+
+    Block Kit has no password input, and a password in a view travels through Slack; with
+    LENSPIN_PUBLIC_URL set, technicians sign in on lenspin's own page instead.
+    """
     return {
         "type": "modal",
         "callback_id": ids.CONNECT_MODAL,
@@ -145,24 +150,18 @@ def connect_modal() -> dict[str, Any]:
         "submit": plain(texts.CONNECT_SUBMIT),
         "close": plain(texts.MODAL_CLOSE),
         "blocks": [
-            section(texts.CONNECT_INTRO),
-            _optional_input(
-                ids.CONNECT_EMAIL_BLOCK, texts.CONNECT_EMAIL, {"type": "email_text_input"}
-            ),
-            _optional_input(
-                ids.CONNECT_PASSWORD_BLOCK,
-                texts.CONNECT_PASSWORD,
-                {"type": "plain_text_input", "max_length": 256},
-                hint=texts.CONNECT_PASSWORD_HINT,
-            ),
-            {"type": "divider"},
-            context(texts.CONNECT_OR),
-            _optional_input(
-                ids.CONNECT_CODE_BLOCK,
-                texts.CONNECT_CODE,
-                {"type": "plain_text_input", "max_length": 512},
-                hint=texts.CONNECT_CODE_HINT,
-            ),
+            section(texts.CONNECT_CODE_INTRO),
+            {
+                "type": "input",
+                "block_id": ids.CONNECT_CODE_BLOCK,
+                "label": plain(texts.CONNECT_CODE),
+                "element": {
+                    "type": "plain_text_input",
+                    "max_length": CODE_MAX_LENGTH,
+                    "action_id": ids.FIELD_ACTION,
+                },
+                "hint": plain(texts.CONNECT_CODE_HINT),
+            },
         ],
     }
 

@@ -34,11 +34,15 @@ def actions(*elements: dict[str, Any]) -> Block:
     return {"type": "actions", "elements": list(elements)}
 
 
-def button(action_id: str, text: str, value: str = "", *, primary: bool = False) -> dict[str, Any]:
-    """A button; a value is carried back in the click's payload."""
+def button(
+    action_id: str, text: str, value: str = "", *, primary: bool = False, url: str = ""
+) -> dict[str, Any]:
+    """A button; a value is carried back in the click's payload, a url opens in the browser."""
     element: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(text)}
     if value:
         element["value"] = value
+    if url:
+        element["url"] = url
     if primary:
         element["style"] = "primary"
     return element

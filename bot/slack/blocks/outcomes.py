@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.accounts import LinkStale, NotConnected, SharedAccount
+from bot.accounts import ConnectFailure, LinkStale, NotConnected, connect_failure_of
 from bot.domain import SecretUnreadable, StoreError
 from bot.lanes import NotSent, QueueFull, StoreFailed, WaitedTooLong
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import AccountResult, AuthResult, ResultCode
+from bot.rescue.models import ResultCode
 
 _REJECTED: dict[ResultCode, str] = {
     ResultCode.ERROR: texts.REJECTED_ERROR,
@@ -28,14 +28,6 @@ _NOT_REJECTED: tuple[tuple[type[RescueError], str], ...] = (
     (LinkStale, texts.LINK_STALE),
     (NotConnected, texts.NEEDS_CONNECT),
     (NotSent, texts.NOT_SENT),
-)
-
-_DISABLED = frozenset(
-    {
-        AccountResult.USER_DELETED_OR_DISABLED,
-        ResultCode.USER_DELETED_OR_DISABLED,
-        ResultCode.USER_IS_DELETED,
-    }
 )
 
 
@@ -70,15 +62,12 @@ def store_failure(error: StoreError) -> str:
     return texts.DATABASE_NOT_ANSWERING
 
 
+_CONNECT_FAILURES = {
+    ConnectFailure.WRONG_CODE: texts.CONNECT_WRONG_CODE,
+    ConnectFailure.DISABLED: texts.CONNECT_DISABLED,
+}
+
+
 def connect_failure(error: RescueError) -> str:
-    """Say why connecting a Rescue account failed, and what to do."""
-    if isinstance(error, SharedAccount):
-        return texts.CONNECT_SHARED_ACCOUNT
-    if isinstance(error, Rejected):
-        if error.code is AuthResult.INVALID:
-            return texts.CONNECT_WRONG_PASSWORD
-        if error.code in _DISABLED:
-            return texts.CONNECT_DISABLED
-        if error.code is AccountResult.INVALID_SECRET_AUTH_CODE:
-            return texts.CONNECT_WRONG_CODE
-    return texts.CONNECT_UNREACHABLE
+    """Say why connecting a pasted auth code failed, and what to do."""
+    return _CONNECT_FAILURES.get(connect_failure_of(error), texts.CONNECT_UNREACHABLE)

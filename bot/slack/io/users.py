@@ -43,6 +43,16 @@ class Lookups:
         name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
         return name if isinstance(name, str) and name.strip() else None
 
+    def team_name(self) -> str | None:
+        """The workspace's name, as Slack tells the bot's own token (auth.test), or None."""
+        try:
+            response = self._client.auth_test()
+        except SLACK_FAILURES as error:
+            logger.warning("auth.test failed: %s", type(error).__name__)
+            return None
+        name = response.get("team")
+        return name if isinstance(name, str) and name.strip() else None
+
     def permalink(self, channel_id: str, message_ts: str) -> str | None:
         """A link to the message, or None."""
         try:

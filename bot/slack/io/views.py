@@ -14,6 +14,19 @@ def open_view(client: WebClient, trigger_id: str, view: dict[str, Any]) -> bool:
     return attempt("views.open", lambda: client.views_open(trigger_id=trigger_id, view=view))
 
 
+def open_view_id(client: WebClient, trigger_id: str, view: dict[str, Any]) -> str | None:
+    """Open a modal like open_view, and return its id for a later update (None on failure)."""
+    opened: list[str] = []
+
+    def call() -> None:
+        response = client.views_open(trigger_id=trigger_id, view=view)
+        opened.append(str((response.get("view") or {}).get("id") or ""))
+
+    if not attempt("views.open", call) or not opened:
+        return None
+    return opened[0] or None
+
+
 def update_view(client: WebClient, view_id: str, view: dict[str, Any]) -> bool:
     """Replace an open modal's content."""
     return attempt("views.update", lambda: client.views_update(view_id=view_id, view=view))

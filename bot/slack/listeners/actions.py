@@ -9,17 +9,18 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import texts
-from bot.domain import StoreError
+from bot.domain import Requester, StoreError
 from bot.rescue.models import Pin
 from bot.slack import ids
+from bot.slack.blocks.connect import connect_link_modal
 from bot.slack.blocks.messages import customer_post, pin_ready, share_failed
 from bot.slack.blocks.modals import connect_modal, notice_modal, pin_modal_for
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import open_form, refresh_home
+from bot.slack.flows import connect_link, open_form, refresh_home
 from bot.slack.forms import PinButtons, dig
 from bot.slack.io.delivery import Destination
-from bot.slack.io.views import open_view, post_message
+from bot.slack.io.views import open_view, open_view_id, post_message, update_view
 from bot.slack.who import requester
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def register(app: App, deps: SlackDeps) -> None:
     home, pin = HomeButtons(deps), PinMessageButtons(deps)
     app.action(ids.HOME_CONNECT_ACTION)(home.connect)
     app.action(ids.HOME_DISCONNECT_ACTION)(home.disconnect)
+    # The connect page's button opens its link in the browser; the click needs only an ack.
+    app.action(ids.CONNECT_LINK_ACTION)(lambda ack: ack())
     app.action(ids.SHARE_ACTION)(pin.share)
     app.action(ids.AGAIN_ACTION)(pin.again)
 
@@ -52,16 +55,39 @@ class HomeButtons:
     def __init__(self, deps: SlackDeps) -> None:
         self._deps = deps
 
-    def connect(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """Open the connect form with the click's trigger (a plain notice if linking is off)."""
+    def connect(
+        self, ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        """Open the connect form, or the link to the connect page (a notice if linking is off)."""
         ack()
-        view = (
-            connect_modal()
-            if self._deps.settings.linking
+        trigger_id = str(body.get("trigger_id", ""))
+        if not self._deps.settings.linking:
             # A Home tab published before linking was turned off still shows the button.
-            else notice_modal(texts.CONNECT_FAILED_TITLE, texts.CONNECT_OFF)
+            open_view(
+                client, trigger_id, notice_modal(texts.CONNECT_FAILED_TITLE, texts.CONNECT_OFF)
+            )
+            return
+        if self._deps.connect_links is None:
+            open_view(client, trigger_id, connect_modal())
+            return
+        # The modal opens while the trigger is fresh; the link (the database, Slack's names)
+        # replaces its first words when ready.
+        view_id = open_view_id(
+            client, trigger_id, notice_modal(texts.CONNECT_TITLE, texts.CONNECT_LINK_PREPARING)
         )
-        open_view(client, str(body.get("trigger_id", "")), view)
+        if view_id:
+            who = requester(context)
+            self._deps.background(lambda: self._show_link(client, who, view_id))
+
+    def _show_link(self, client: WebClient, who: Requester, view_id: str) -> None:
+        try:
+            url = connect_link(self._deps, who)
+        except StoreError as error:
+            failed = notice_modal(texts.CONNECT_FAILED_TITLE, store_failure(error))
+            update_view(client, view_id, failed)
+            raise  # the background runner logs it as a warning
+        if url:
+            update_view(client, view_id, connect_link_modal(url))
 
     def disconnect(self, ack: Ack, context: BoltContext) -> None:
         """Forget the account (the button asked for confirmation), then refresh the tab."""

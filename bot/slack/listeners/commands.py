@@ -14,11 +14,12 @@ from bot import texts
 from bot.domain import Requester
 from bot.fields import NAME
 from bot.slack import ids
+from bot.slack.blocks.connect import connect_link_message
 from bot.slack.blocks.history import history
 from bot.slack.blocks.modals import connect_modal, pin_modal_for
 from bot.slack.blocks.status import status_text
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import answered, open_form, refusal
+from bot.slack.flows import answered, connect_link, open_form, refusal, refuse
 from bot.slack.io.delivery import Destination
 from bot.slack.who import requester
 
@@ -70,7 +71,7 @@ class LenspinCommand:
         ack()
         reason = refusal(self._deps, who)
         if reason:
-            respond(text=reason, response_type="ephemeral")
+            refuse(self._deps, who, reason, lambda m: respond(response_type="ephemeral", **m))
             return
         destination = Destination(
             user_id=who.user_id,
@@ -96,7 +97,17 @@ class LenspinCommand:
             ack(response_type="ephemeral", text=texts.CONNECT_OFF)
             return
         ack()
-        open_form(client, str(command.get("trigger_id", "")), connect_modal(), respond)
+        if self._deps.connect_links is None:
+            open_form(client, str(command.get("trigger_id", "")), connect_modal(), respond)
+            return
+
+        def answer() -> None:
+            url = connect_link(self._deps, who)
+            if url:
+                respond(response_type="ephemeral", **connect_link_message(url))
+
+        # The link is made in the database, its page names the workspace and user: after ack.
+        self._deps.background(answered(respond, answer))
 
     def _status(
         self, ack: Ack, command: dict[str, Any], who: Requester, client: WebClient, respond: Respond

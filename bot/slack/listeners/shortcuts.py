@@ -12,7 +12,7 @@ from bot.fields import NAME, TRACKING
 from bot.slack import ids
 from bot.slack.blocks.modals import pin_modal_for
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import open_form, refusal
+from bot.slack.flows import open_form, refusal, refuse
 from bot.slack.forms import dig
 from bot.slack.io.delivery import Destination
 from bot.slack.io.views import open_view
@@ -45,7 +45,7 @@ class Shortcuts:
         who = requester(context)
         reason = refusal(self._deps, who)
         if reason:
-            respond(text=reason, response_type="ephemeral")
+            refuse(self._deps, who, reason, lambda m: respond(response_type="ephemeral", **m))
             return
         channel_id = str(dig(shortcut, "channel", "id") or "")
         message_ts = str(dig(shortcut, "message", "ts") or dig(shortcut, "message_ts") or "")
@@ -64,7 +64,8 @@ class Shortcuts:
         who = requester(context)
         reason = refusal(self._deps, who)
         if reason:
-            self._deps.background(lambda: self._tell(who.user_id, reason))
+            tell = lambda m: self._deps.delivery.send(Destination(who.user_id), m)  # noqa: E731
+            self._deps.background(lambda: refuse(self._deps, who, reason, tell))
             return
         view = pin_modal_for(
             self._deps.settings, private_metadata=Destination(who.user_id).to_metadata()

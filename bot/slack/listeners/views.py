@@ -133,7 +133,7 @@ class ConnectFormSubmitted:
             refused = notice_modal(texts.CONNECT_FAILED_TITLE, texts.CONNECT_OFF)
             ack(response_action="update", view=refused)
             return
-        form, errors = read_connect_form(dig(view, "state", "values"))
+        code, errors = read_connect_form(dig(view, "state", "values"))
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -142,19 +142,11 @@ class ConnectFormSubmitted:
         )
         who = requester(context)
         view_id = str(dig(view, "id") or "")
-        self._deps.background(lambda: self._connect(client, who, view_id, form))
+        self._deps.background(lambda: self._connect(client, who, view_id, code))
 
-    def _connect(
-        self, client: WebClient, who: Requester, view_id: str, form: dict[str, str]
-    ) -> None:
-        accounts = self._deps.accounts
+    def _connect(self, client: WebClient, who: Requester, view_id: str, code: str) -> None:
         try:
-            if form["code"]:
-                account = accounts.connect_with_code(who.team_id, who.user_id, form["code"])
-            else:
-                account = accounts.connect_with_password(
-                    who.team_id, who.user_id, email=form["email"], password=form["password"]
-                )
+            account = self._deps.accounts.connect_with_code(who.team_id, who.user_id, code)
         except RescueError as error:
             logger.info("Connecting user=%s failed: %s", who.user_id, type(error).__name__)
             outcome = notice_modal(texts.CONNECT_FAILED_TITLE, connect_failure(error))

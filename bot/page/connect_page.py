@@ -1,0 +1,254 @@
+"""The connect page: GET shows a link's form, POST connects the account it is sent with."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from bot import texts
+from bot.accounts import (
+    CODE_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    ConnectFailure,
+    connect_failure_of,
+)
+from bot.connect import CONNECT_PATH, MOST_TRIES, Connected, ConnectLinks, TryFailed
+from bot.domain import ConnectLink, Requester, StoreError
+from bot.edge import Refused, declared_length, log_refusal
+from bot.page.render import Html, Renderer
+from bot.rescue.models import Account, is_xml_safe
+
+logger = logging.getLogger(__name__)
+
+# The form sends an email, a password or a code and two short fields: a few hundred bytes.
+PAGE_BODY_CAP = 16 * 1024
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_FIELDS = ("form_token", "method", "email", "password", "code")
+
+_FAILURES = {
+    ConnectFailure.SHARED_ACCOUNT: texts.PAGE_SHARED_ACCOUNT,
+    ConnectFailure.WRONG_PASSWORD: texts.PAGE_WRONG_PASSWORD,
+    ConnectFailure.WRONG_CODE: texts.PAGE_WRONG_CODE,
+    ConnectFailure.DISABLED: texts.PAGE_DISABLED,
+    ConnectFailure.UNREACHABLE: texts.PAGE_UNREACHABLE,
+}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    title: str
+    content: Html
+
+
+class ConnectPage:
+    """Serves /connect/<token>: the WSGI app for lenspin's one page."""
+
+    def __init__(
+        self,
+        links: ConnectLinks,
+        *,
+        shared_code: bool,
+        on_connected: Callable[[Requester, Account], None],
+    ) -> None:
+        self._links = links
+        # Tells the technician in Slack too (bot.slack.flows.tell_connected).
+        self._on_connected = on_connected
+        self._render = Renderer()
+        self._shared_code = shared_code
+        self._headers = [
+            (
+                "Content-Security-Policy",
+                f"default-src 'none'; style-src '{self._render.style_hash}'; "
+                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+        ]
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Answer one request under /connect/."""
+        method = str(environ.get("REQUEST_METHOD", ""))
+        token = str(environ.get("PATH_INFO", ""))[len(CONNECT_PATH) :]
+        try:
+            if method in ("GET", "HEAD"):
+                answer = self._show(token)
+            elif method == "POST":
+                answer = self._submit(token, environ)
+            else:
+                answer = self._message(405, texts.PAGE_PROBLEM_TITLE, texts.PAGE_BAD_REQUEST)
+        except Refused as refusal:
+            length = environ.get("CONTENT_LENGTH") or 0
+            log_refusal(method, CONNECT_PATH, length, refusal.status, refusal.reason)
+            answer = self._message(refusal.status, texts.PAGE_PROBLEM_TITLE, texts.PAGE_BAD_REQUEST)
+        except StoreError as error:
+            logger.warning("Connect page could not use the database: %s", error)
+            answer = self._message(503, texts.PAGE_PROBLEM_TITLE, texts.PAGE_DATABASE)
+        body = self._render.page(answer.title, answer.content)
+        headers = [
+            *self._headers,
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        if answer.status == 405:
+            headers.append(("Allow", "GET, HEAD, POST"))
+        start_response(_status_line(answer.status), headers)
+        return [b"" if method == "HEAD" else body]
+
+    def _show(self, token: str) -> _Answer:
+        link = self._links.open_link(token)
+        if link is None:
+            return self._gone()
+        return self._form(token, link, tries_left=MOST_TRIES - link.attempts)
+
+    def _submit(self, token: str, environ: dict[str, Any]) -> _Answer:
+        form = _read_form(environ)
+        link = self._links.open_link(token)
+        if link is None:
+            return self._gone()
+        if not self._links.form_token_matches(token, form["form_token"]):
+            return self._message(403, texts.PAGE_PROBLEM_TITLE, texts.PAGE_FORM_STALE)
+        by_code = form["method"] == "code"
+        email, code = form["email"].strip(), form["code"].strip()
+        problem = _problem(by_code, email, form["password"], code)
+        if problem:
+            tries_left = MOST_TRIES - link.attempts
+            return self._form(token, link, tries_left=tries_left, email=email, error=problem)
+        if by_code:
+            outcome = self._links.connect(token, code=code)
+        else:
+            outcome = self._links.connect(token, email=email, password=form["password"])
+        return self._outcome(token, link, outcome, email)
+
+    def _outcome(
+        self, token: str, link: ConnectLink, outcome: Connected | TryFailed | None, email: str
+    ) -> _Answer:
+        if outcome is None:
+            return self._gone()
+        if isinstance(outcome, Connected):
+            self._on_connected(outcome.requester, outcome.account)
+            return self._done(outcome.account)
+        failure = _FAILURES[connect_failure_of(outcome.error)]
+        if outcome.tries_left <= 0:
+            return self._message(200, texts.PAGE_PROBLEM_TITLE, f"{failure} {texts.PAGE_LAST_TRY}")
+        return self._form(token, link, tries_left=outcome.tries_left, email=email, error=failure)
+
+    def _form(
+        self, token: str, link: ConnectLink, *, tries_left: int, email: str = "", error: str = ""
+    ) -> _Answer:
+        render = self._render
+        heading = texts.PAGE_HEADING.format(user=link.user_name, workspace=link.team_name)
+        content = render.fragment(
+            "form",
+            heading=heading,
+            intro=texts.PAGE_INTRO,
+            error=render.fragment("error", text=error) if error else Html(""),
+            form_token=self._links.form_token(token),
+            email_label=texts.PAGE_EMAIL,
+            email=email,
+            email_max=str(EMAIL_MAX_LENGTH),
+            password_label=texts.PAGE_PASSWORD,
+            password_max=str(PASSWORD_MAX_LENGTH),
+            password_note=texts.PAGE_PASSWORD_NOTE,
+            shared_note=(
+                render.fragment("note", text=texts.PAGE_SHARED_NOTE)
+                if self._shared_code
+                else Html("")
+            ),
+            password_submit=texts.PAGE_PASSWORD_SUBMIT,
+            or_code=texts.PAGE_OR,
+            code_label=texts.PAGE_CODE,
+            code_max=str(CODE_MAX_LENGTH),
+            code_note=texts.PAGE_CODE_NOTE,
+            code_submit=texts.PAGE_CODE_SUBMIT,
+            tries=texts.PAGE_TRIES_LEFT.format(tries=tries_left),
+        )
+        return _Answer(200, texts.PAGE_TITLE, content)
+
+    def _done(self, account: Account) -> _Answer:
+        content = self._render.fragment(
+            "done",
+            title=texts.PAGE_DONE_TITLE,
+            text=texts.PAGE_DONE,
+            email_label=texts.PAGE_DONE_EMAIL,
+            email=account.email,
+            organization_label=texts.PAGE_DONE_ORGANIZATION,
+            organization=account.organization,
+            console_label=texts.PAGE_DONE_CONSOLE,
+            console=(
+                texts.PAGE_CONSOLE_RUNNING
+                if account.console_running
+                else texts.PAGE_CONSOLE_NOT_RUNNING
+            ),
+            close=texts.PAGE_CLOSE,
+        )
+        return _Answer(200, texts.PAGE_DONE_TITLE, content)
+
+    def _gone(self) -> _Answer:
+        # Expired, used, out of tries or never issued: the same page, so none can be told apart.
+        return self._message(404, texts.PAGE_GONE_TITLE, texts.PAGE_GONE)
+
+    def _message(self, status: int, title: str, text: str) -> _Answer:
+        return _Answer(status, title, self._render.fragment("message", title=title, text=text))
+
+
+def _read_form(environ: dict[str, Any]) -> dict[str, str]:
+    """The form's fields, read only within the cap; raises Refused for anything else."""
+    length = declared_length(environ, cap=PAGE_BODY_CAP)
+    content_type = str(environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+    if content_type != _FORM_TYPE:
+        raise Refused(415, "not a form body")
+    body = environ["wsgi.input"].read(length) if length else b""
+    if len(body) != length:
+        raise Refused(400, "body shorter than its Content-Length")
+    try:
+        fields = parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=len(_FIELDS),
+            errors="strict",
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(400, "not a form this page sends") from None
+    return {name: (fields.get(name) or [""])[0] for name in _FIELDS}
+
+
+def _problem(by_code: bool, email: str, password: str, code: str) -> str:
+    """What is wrong with the form before Rescue is asked, or ""."""
+    values: tuple[str, ...]
+    if by_code:
+        if not code:
+            return texts.PAGE_NEED_CODE
+        values = (code,)
+        too_long = len(code) > CODE_MAX_LENGTH
+    else:
+        if not (email and password):
+            return texts.PAGE_NEED_PASSWORD
+        values = (email, password)
+        too_long = len(email) > EMAIL_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH
+    if too_long or not all(is_xml_safe(value) for value in values):
+        return texts.PAGE_TOO_LONG if too_long else texts.ERROR_UNSAFE
+    return ""
+
+
+def _status_line(status: int) -> str:
+    reasons = {
+        200: "OK",
+        400: "Bad Request",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        411: "Length Required",
+        413: "Content Too Large",
+        415: "Unsupported Media Type",
+        503: "Service Unavailable",
+    }
+    return f"{status} {reasons.get(status, 'Error')}"

@@ -1,0 +1,44 @@
+"""HTML from the page templates: every value escaped unless it is HTML rendered here already."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from pathlib import Path
+from string import Template
+
+TEMPLATES = Path(__file__).with_name("templates")
+_NAMES = ("base", "form", "error", "note", "done", "message")
+
+
+class Html(str):
+    """Text that is already HTML: made only by Renderer, so it is never escaped twice."""
+
+    __slots__ = ()
+
+
+class Renderer:
+    """Fills the templates in bot/page/templates; loads them when built, not at import."""
+
+    def __init__(self) -> None:
+        self._templates = {
+            name: Template((TEMPLATES / f"{name}.html").read_text(encoding="utf-8"))
+            for name in _NAMES
+        }
+        self._css = Html((TEMPLATES / "page.css").read_text(encoding="utf-8"))
+        digest = hashlib.sha256(self._css.encode("utf-8")).digest()
+        # The one style the Content-Security-Policy allows: this stylesheet, by its hash.
+        self.style_hash = "sha256-" + base64.b64encode(digest).decode("ascii")
+
+    def fragment(self, name: str, **values: str) -> Html:
+        """One template filled in; plain str values are escaped, Html values are not."""
+        escaped = {
+            key: value if isinstance(value, Html) else html.escape(value, quote=True)
+            for key, value in values.items()
+        }
+        return Html(self._templates[name].substitute(escaped))
+
+    def page(self, title: str, content: Html) -> bytes:
+        """A whole page around content, as UTF-8."""
+        return self.fragment("base", title=title, css=self._css, content=content).encode("utf-8")
