@@ -13,7 +13,9 @@ from typing import Any
 from gunicorn.http.parser import RequestParser
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from bot.connect import CONNECT_PATH
 from bot.edge import BODY_CAP, log_refusal
+from bot.page.render import Pages
 
 # Slack sends a whole request at once; one still arriving after this is stalling on purpose.
 REQUEST_DEADLINE = 5.0
@@ -56,6 +58,13 @@ class GatheringWorker(ThreadWorker):
         self.arrivals: dict[TConn, Arrival] = {}
         # Whole requests waiting for a thread; the thread hands them to gunicorn's parser.
         self.arrived: dict[TConn, bytes] = {}
+        self._page_answers: Pages | None = None
+
+    def _pages(self) -> Pages:
+        """The connect page's answers, built at the first refusal under /connect/."""
+        if self._page_answers is None:
+            self._page_answers = Pages()
+        return self._page_answers
 
     def enqueue_req(self, conn: TConn) -> None:
         """Collect the request on the event loop first; queue it for a thread once whole."""
@@ -164,12 +173,15 @@ class GatheringWorker(ThreadWorker):
 
     def _refuse(self, arrival: Arrival, status: int, reason: str) -> None:
         log_refusal(arrival.method, arrival.path, arrival.length, status, reason)
-        body = reason.encode()
-        head = (
-            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
-        )
+        if arrival.path.startswith(CONNECT_PATH):
+            # A person's browser: the page's own answer, with the headers every page carries.
+            status_line, headers, body = self._pages().refusal(status)
+        else:
+            status_line = f"{status} {HTTPStatus(status).phrase}"
+            headers, body = [("Content-Type", "text/plain; charset=utf-8")], reason.encode()
+            headers.append(("Content-Length", str(len(body))))
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        head = f"HTTP/1.1 {status_line}\r\n{lines}Connection: close\r\n\r\n"
         if not self._send(arrival, head.encode() + body):
             self._close(arrival)
             return

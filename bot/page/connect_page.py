@@ -19,7 +19,7 @@ from bot.accounts import (
 from bot.connect import CONNECT_PATH, MOST_TRIES, Connected, ConnectLinks, TryFailed
 from bot.domain import ConnectLink, Requester, StoreError
 from bot.edge import Refused, declared_length, log_refusal
-from bot.page.render import Html, Renderer
+from bot.page.render import Html, Pages
 from bot.rescue.models import Account, is_xml_safe
 
 logger = logging.getLogger(__name__)
@@ -56,21 +56,11 @@ class ConnectPage:
         on_connected: Callable[[Requester, Account], None],
     ) -> None:
         self._links = links
+        self._shared_code = shared_code
         # Tells the technician in Slack too (bot.slack.flows.tell_connected).
         self._on_connected = on_connected
-        self._render = Renderer()
-        self._shared_code = shared_code
-        self._headers = [
-            (
-                "Content-Security-Policy",
-                f"default-src 'none'; style-src '{self._render.style_hash}'; "
-                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-            ("Referrer-Policy", "no-referrer"),
-            ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"),
-        ]
+        self._pages = Pages()
+        self._render = self._pages.render
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -92,15 +82,8 @@ class ConnectPage:
         except StoreError as error:
             logger.warning("Connect page could not use the database: %s", error)
             answer = self._message(503, texts.PAGE_PROBLEM_TITLE, texts.PAGE_DATABASE)
-        body = self._render.page(answer.title, answer.content)
-        headers = [
-            *self._headers,
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ]
-        if answer.status == 405:
-            headers.append(("Allow", "GET, HEAD, POST"))
-        start_response(_status_line(answer.status), headers)
+        status, headers, body = self._pages.answer(answer.status, answer.title, answer.content)
+        start_response(status, headers)
         return [b"" if method == "HEAD" else body]
 
     def _show(self, token: str) -> _Answer:
@@ -237,18 +220,3 @@ def _problem(by_code: bool, email: str, password: str, code: str) -> str:
     if too_long or not all(is_xml_safe(value) for value in values):
         return texts.PAGE_TOO_LONG if too_long else texts.ERROR_UNSAFE
     return ""
-
-
-def _status_line(status: int) -> str:
-    reasons = {
-        200: "OK",
-        400: "Bad Request",
-        403: "Forbidden",
-        404: "Not Found",
-        405: "Method Not Allowed",
-        411: "Length Required",
-        413: "Content Too Large",
-        415: "Unsupported Media Type",
-        503: "Service Unavailable",
-    }
-    return f"{status} {reasons.get(status, 'Error')}"

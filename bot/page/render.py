@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+from http import HTTPStatus
 from pathlib import Path
 from string import Template
+
+from bot import texts
 
 TEMPLATES = Path(__file__).with_name("templates")
 _NAMES = ("base", "form", "error", "note", "done", "message")
@@ -42,3 +45,43 @@ class Renderer:
     def page(self, title: str, content: Html) -> bytes:
         """A whole page around content, as UTF-8."""
         return self.fragment("base", title=title, css=self._css, content=content).encode("utf-8")
+
+
+class Pages:
+    """Whole page answers: status line, the headers every page carries, and the HTML."""
+
+    def __init__(self) -> None:
+        self.render = Renderer()
+        self.headers = [
+            (
+                "Content-Security-Policy",
+                f"default-src 'none'; style-src '{self.render.style_hash}'; "
+                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+            # The link's token is in the path: no other site may learn it from a Referer.
+            ("Referrer-Policy", "no-referrer"),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+        ]
+
+    def answer(
+        self, status: int, title: str, content: Html
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The status line, headers and body of a page around content."""
+        body = self.render.page(title, content)
+        headers = [
+            *self.headers,
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers.append(("Allow", "GET, HEAD, POST"))
+        return f"{status} {HTTPStatus(status).phrase}", headers, body
+
+    def refusal(self, status: int) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The page for a request refused before it was read: nothing was connected."""
+        title = texts.PAGE_PROBLEM_TITLE
+        return self.answer(
+            status, title, self.render.fragment("message", title=title, text=texts.PAGE_BAD_REQUEST)
+        )

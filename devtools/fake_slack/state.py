@@ -28,6 +28,8 @@ class Workspace:
     signing_secret: str = DEFAULT_SIGNING_SECRET
     team_id: str = "T0LENSPIN"
     team_domain: str = "lenspin-test"
+    # What auth.test calls "team": the workspace's name as people see it.
+    team_name: str = "Lenspin Test & Co"
     api_app_id: str = "A0LENSPIN"
     bot_user_id: str = BOT_USER_ID
     bot_id: str = BOT_ID

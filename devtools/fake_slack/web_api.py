@@ -102,7 +102,7 @@ class WebApi:
         return {
             "ok": True,
             "url": f"https://{self.workspace.team_domain}.slack.com/",
-            "team": self.workspace.team_domain,
+            "team": self.workspace.team_name,
             "user": "lenspin",
             "team_id": self.workspace.team_id,
             "user_id": self.workspace.bot_user_id,

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.rescue.client import RescueClient
 from bot.store import Keyring, Store, generate_key, make_engine
+from bot.store.models import Base
 from tests.support.standins import ROOT, FakeRescue, FakeSlack
 
 AUTH_CODE = "e2eauthcode0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"
@@ -125,3 +126,16 @@ def run_bot(
         timeout=timeout,
         check=False,
     )
+
+
+def database_dump(url: str) -> str:
+    """Every row of every lenspin table, as text: what anyone reading the database sees."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = [
+            str(dict(row))
+            for table in Base.metadata.sorted_tables
+            for row in connection.execute(table.select()).mappings()
+        ]
+    engine.dispose()
+    return "\n".join(rows)
