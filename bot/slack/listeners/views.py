@@ -10,19 +10,21 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import texts
+from bot.accounts import LinkStale, NotConnected
 from bot.domain import Requester, StoreError
 from bot.fields import NAME
 from bot.pins import Outcome
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin, PinRequest
 from bot.slack import ids
+from bot.slack.blocks.connect import connect_link_message
 from bot.slack.blocks.messages import pin_failed, pin_ready, queue_note
 from bot.slack.blocks.modals import notice_modal
 from bot.slack.blocks.mrkdwn import Message
 from bot.slack.blocks.outcomes import connect_failure, store_failure
 from bot.slack.blocks.status import connected_text
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import refresh_home
+from bot.slack.flows import connect_link, refresh_home
 from bot.slack.forms import PinButtons, dig, read_connect_form, read_pin_form
 from bot.slack.io.delivery import Delivery, Destination
 from bot.slack.io.views import update_view
@@ -67,11 +69,13 @@ class PinFormSubmitted:
         self._deps.pins.submit(
             who,
             request,
-            lambda outcome, audit_id: answer.final(self._message(request, outcome, audit_id)),
+            lambda outcome, audit_id: answer.final(self._message(who, request, outcome, audit_id)),
             on_queued=lambda position, seconds: answer.note(queue_note(position, seconds)),
         )
 
-    def _message(self, request: PinRequest, outcome: Outcome, audit_id: int | None) -> Message:
+    def _message(
+        self, who: Requester, request: PinRequest, outcome: Outcome, audit_id: int | None
+    ) -> Message:
         settings = self._settings
         if isinstance(outcome, Pin):
             buttons = PinButtons(
@@ -88,7 +92,22 @@ class PinFormSubmitted:
             message = pin_failed(
                 outcome, name=request.name, timeout_seconds=settings.rescue_timeout
             )
+            if isinstance(outcome, NotConnected | LinkStale):
+                message = self._with_connect_link(who, message)
         return message
+
+    def _with_connect_link(self, who: Requester, message: Message) -> Message:
+        """message, and under it a link to the connect page if there is one."""
+        try:
+            url = connect_link(self._deps, who)
+        except StoreError as error:
+            # The answer goes out all the same; "run /lenspin connect" is in its words.
+            logger.warning("No connect link for user=%s: %s", who.user_id, error)
+            return message
+        if not url:
+            return message
+        link = connect_link_message(url)
+        return {**message, "blocks": [*message["blocks"], *link["blocks"]]}
 
 
 class _Answer:
