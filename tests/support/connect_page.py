@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -74,12 +76,18 @@ class Page:
 
     @classmethod
     def of(cls, response: requests.Response) -> Page:
+        """The page a requests.Response holds."""
+        return cls.parse(response.status_code, response.headers, response.text)
+
+    @classmethod
+    def parse(cls, status: int, headers: Mapping[str, str], html: str) -> Page:
+        """The page from its status, headers and HTML."""
         reader = _Reader()
-        reader.feed(response.text)
+        reader.feed(html)
         return cls(
-            status=response.status_code,
-            headers=response.headers,
-            html=response.text,
+            status=status,
+            headers=headers,
+            html=html,
             text=" ".join(" ".join(reader.text).split()),
             inputs=reader.inputs,
             by_id={k: " ".join(" ".join(v).split()) for k, v in reader.by_id.items()},
@@ -132,3 +140,25 @@ def sign_in(url: str, page: Page, email: str, password: str) -> Page:
 def paste_code(url: str, page: Page, code: str) -> Page:
     """Submit the auth code form of page."""
     return send_form(url, {"form_token": page.form_token, "method": "code", "code": code})
+
+
+def call_page(
+    app: Callable[..., Iterable[bytes]],
+    method: str,
+    path: str,
+    form: Mapping[str, str] | None = None,
+) -> Page:
+    """One request to a WSGI app in this process, as a browser would make it."""
+    body = urlencode(form or {}).encode()
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded" if form is not None else "",
+        "CONTENT_LENGTH": str(len(body)) if form is not None else "",
+        "wsgi.input": io.BytesIO(body),
+    }
+    started: list[Any] = []
+    chunks = app(environ, lambda status, headers: started.extend((status, headers)))
+    html = b"".join(chunks).decode()
+    return Page.parse(int(started[0].split()[0]), dict(started[1]), html)

@@ -136,6 +136,20 @@ def test_the_domain_records_know_only_the_fields() -> None:
         ("bot.pins", ("bot.slack", "bot.store", "bot.app", "bot.config")),
         ("bot.lanes", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         ("bot.accounts", ("bot.slack", "bot.store", "bot.app", "bot.config")),
+        # The connect page's links: a use case, like accounts, it knows no web and no Slack.
+        ("bot.connect", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.page")),
+        (
+            "bot.page",
+            (
+                "bot.slack",
+                "bot.store",
+                "bot.rescue.client",
+                "bot.rescue.transport",
+                "bot.rescue.reading",
+                "bot.app",
+                "bot.web",
+            ),
+        ),
         ("bot.slack.blocks", ("bot.slack.io", "bot.slack.listeners", "bot.store", "bot.app")),
         ("bot.slack.io", ("bot.slack.blocks", "bot.slack.listeners", "bot.store", "bot.pins")),
         (
@@ -146,6 +160,7 @@ def test_the_domain_records_know_only_the_fields() -> None:
                 "bot.rescue.transport",
                 "bot.rescue.reading",
                 "bot.app",
+                "bot.page",
             ),
         ),
     ],
