@@ -28,7 +28,7 @@ from tests.support import (
 )
 
 # Each folder under tests/ is a tier, and its tests carry the tier's marker (pyproject.toml).
-TIERS = ("unit", "scenario", "integration", "e2e", "faults", "deploy", "devtools")
+TIERS = ("unit", "scenario", "integration", "e2e", "faults", "deploy", "devtools", "browser")
 _TESTS = Path(__file__).resolve().parent
 
 
