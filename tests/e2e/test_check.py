@@ -8,12 +8,14 @@ import subprocess
 from pathlib import Path
 
 from bot.check import CheckResult, check_rescue, describe, run_checks
+from devtools.web_process import free_port
 from tests.support import (
     AUTH_CODE,
     Delay,
     FakeRescue,
     FakeSlack,
     Result,
+    WebProcess,
     app_env,
     run_bot,
     settings_for,
@@ -56,14 +58,15 @@ def test_all_green_says_ok_on_every_line_and_exits_0(
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     result = run_bot(["check"], tmp_path, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(lines(result)) == 5
+    assert len(lines(result)) == 6
     assert lines(result)[0] == describe(settings_for())
     assert all(line.startswith("OK  ") for line in lines(result)[1:]), result.stdout
-    assert "Slack bot token works (workspace lenspin-test, bot lenspin)" in result.stdout
+    assert "Slack bot token works (workspace Lenspin Test & Co, bot lenspin)" in result.stdout
     assert "Slack's first request will confirm SLACK_SIGNING_SECRET" in result.stdout
     assert "Rescue accepts the shared auth code (" in result.stdout
     assert "Technician Console running)" in result.stdout
     assert "Database reachable and migrated" in result.stdout
+    assert "No LENSPIN_PUBLIC_URL: technicians connect by pasting an auth code" in result.stdout
     assert [call.operation for call in rescue.calls] == ["getAccount_v2"]
     assert len(slack.calls_to("auth.test")) == 1
     assert result.stderr == ""
@@ -82,7 +85,7 @@ def test_a_wrong_bot_token_says_to_copy_it_again(
     # The other checks still ran and passed.
     assert "OK  Rescue accepts the shared auth code" in result.stdout
     assert "OK  Database reachable and migrated" in result.stdout
-    assert lines(result)[-1].startswith("FAIL  1 of 3 checks failed")
+    assert lines(result)[-1].startswith("FAIL  1 of 4 checks failed")
     assert_no_secrets(result, env)
 
 
@@ -145,7 +148,7 @@ def test_a_disabled_rescue_user_and_an_unreachable_slack_are_both_reported(
     text = out.getvalue()
     assert "FAIL  Cannot reach Slack at SLACK_API_URL (http://127.0.0.1:" in text
     assert "FAIL  The Rescue user RESCUE_AUTH_CODE belongs to is deleted or disabled" in text
-    assert text.splitlines()[-1].startswith("FAIL  2 of 3 checks failed")
+    assert text.splitlines()[-1].startswith("FAIL  2 of 4 checks failed")
 
 
 def test_a_stopped_console_is_still_ok_and_said(rescue: FakeRescue) -> None:
@@ -181,3 +184,22 @@ def test_the_first_line_names_the_mode_and_what_only_slack_can_confirm() -> None
     socket_mode = describe(settings_for(SLACK_APP_TOKEN="xapp-1-A1-1-abc"))
     assert socket_mode == "Settings are complete and valid (Socket Mode: no signing secret needed)"
     assert "Slack's first request will confirm SLACK_SIGNING_SECRET" in describe(settings_for())
+
+
+def test_the_public_url_is_asked_as_a_browser_would(
+    tmp_path: Path, slack: FakeSlack, rescue: FakeRescue
+) -> None:
+    port = free_port()
+    env = app_env(slack, rescue, LENSPIN_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    with WebProcess(env, port=port):
+        answering = run_bot(["check"], tmp_path, env)
+    assert answering.returncode == 0, answering.stdout + answering.stderr
+    assert line_about(answering, "LENSPIN_PUBLIC_URL") == (
+        f"OK  LENSPIN_PUBLIC_URL answers: the connect page is at http://127.0.0.1:{port}"
+    )
+    # The web process is gone: nothing answers at that address any more.
+    silent = run_bot(["check"], tmp_path, env)
+    assert silent.returncode == 1
+    line = line_about(silent, "LENSPIN_PUBLIC_URL")
+    assert line.startswith(f"FAIL  LENSPIN_PUBLIC_URL (http://127.0.0.1:{port}) does not answer")
+    assert_no_secrets(silent, env)
