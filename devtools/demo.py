@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import html
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
+
+import requests
 
 from bot.slack import ids
 from bot.store import Keyring, Store, generate_key
 from devtools.fake_rescue import FakeRescue
 from devtools.fake_slack import FakeSlack
 from devtools.scenario import open_pin_modal, submit_pin_modal
-from devtools.web_process import WebProcess
+from devtools.web_process import WebProcess, free_port
 
 DEMO_AUTH_CODE = "demo0auth0code0for0the0stand0in0rescue0only"
 DEMO_USER = "U0DEMOTECH"
+DEMO_COLLEAGUE = "U0DEMOCOLLEAGUE"
 # Rescue may return fewer than six digits; the demo shows lenspin padding them.
 DEMO_PIN = "4821"
 TYPED = {
@@ -39,6 +44,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         say(f"Stand-in Slack API:  {slack.api_url}")
         say(f"Stand-in Rescue API: {rescue.url}")
         key = generate_key()
+        port = free_port()
         database = tempfile.TemporaryDirectory(prefix="lenspin-demo-")
         database_url = f"sqlite:///{Path(database.name) / 'lenspin.sqlite3'}"
         Store.from_url(database_url, Keyring.from_setting(key)).migrate()
@@ -51,9 +57,10 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             "RESCUE_AUTH_CODE": DEMO_AUTH_CODE,
             "RESCUE_API_URL": rescue.url,
             "LENSPIN_ALLOWED_USERS": DEMO_USER,
+            "LENSPIN_PUBLIC_URL": f"http://127.0.0.1:{port}",
         }
         started = time.monotonic()
-        with WebProcess(env) as web:
+        with WebProcess(env, port=port) as web:
             say(f"lenspin started as the Procfile starts it ({_ms(started)} ms): {web.url}")
             say()
             say("A technician types:  /lenspin Jane Doe")
@@ -83,8 +90,32 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             )
             for line in render(message["blocks"]):
                 say(f"  | {line}")
+            say()
+            show_connect_page(slack, web, say)
         database.cleanup()
     return 0
+
+
+def show_connect_page(slack: FakeSlack, web: WebProcess, say: Callable[[str], None]) -> None:
+    """A colleague without an account connects their own on lenspin's page."""
+    slack.add_user(DEMO_COLLEAGUE, real_name="Sam Colleague")
+    say("A colleague with no Rescue account in lenspin yet types:  /lenspin connect")
+    slack.send_command(web.events_url, user_id=DEMO_COLLEAGUE, text="connect")
+    message = slack.wait_for_message(DEMO_COLLEAGUE, predicate=lambda m: "blocks" in m)
+    say("They see, privately:")
+    for line in render(message["blocks"]):
+        say(f"  | {line}")
+    url = next(
+        element["url"]
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+    page = requests.get(url, timeout=10)
+    heading = page.text.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    say(f"The button opens {url} ({page.status_code}):")
+    say(f"  {html.unescape(heading)}: Rescue email, password (or an auth code), Connect.")
+    say("No password is typed into Slack; the link works once, for 10 minutes.")
 
 
 def describe_form(view: dict[str, Any]) -> list[str]:
@@ -127,6 +158,8 @@ def render(blocks: list[dict[str, Any]]) -> list[str]:
             lines += block["text"]["text"].replace("```", "").splitlines()
         elif block["type"] == "context":
             lines += [e["text"] for e in block["elements"]]
+        elif block["type"] == "actions":
+            lines.append("  ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
         lines.append("")
     return lines[:-1]
 

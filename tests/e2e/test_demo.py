@@ -19,3 +19,7 @@ def test_demo_shows_the_form_the_rescue_request_and_the_padded_pin(tmp_path: Pat
     assert "004821" in out
     assert "Rescue Lens app" in out
     assert DEMO_AUTH_CODE not in out + result.stderr
+    # A colleague connects on lenspin's own page: the link, and the page it opens.
+    assert "[ Open the connect page ]" in out
+    assert "/connect/" in out
+    assert "(200):\n  Connect Rescue for Sam Colleague in Lenspin Test & Co" in out
