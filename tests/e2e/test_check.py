@@ -56,14 +56,16 @@ def test_all_green_says_ok_on_every_line_and_exits_0(
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     result = run_bot(["check"], tmp_path, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(lines(result)) == 5
+    assert len(lines(result)) == 6
     assert lines(result)[0] == describe(settings_for())
     assert all(line.startswith("OK  ") for line in lines(result)[1:]), result.stdout
-    assert "Slack bot token works (workspace lenspin-test, bot lenspin)" in result.stdout
+    team = slack.workspace.team_name  # auth.test names the workspace as people see it
+    assert f"Slack bot token works (workspace {team}, bot lenspin)" in result.stdout
     assert "Slack's first request will confirm SLACK_SIGNING_SECRET" in result.stdout
     assert "Rescue accepts the shared auth code (" in result.stdout
     assert "Technician Console running)" in result.stdout
     assert "Database reachable and migrated" in result.stdout
+    assert "OK  No LENSPIN_PUBLIC_URL: technicians connect by pasting an auth code" in result.stdout
     assert [call.operation for call in rescue.calls] == ["getAccount_v2"]
     assert len(slack.calls_to("auth.test")) == 1
     assert result.stderr == ""
@@ -82,7 +84,7 @@ def test_a_wrong_bot_token_says_to_copy_it_again(
     # The other checks still ran and passed.
     assert "OK  Rescue accepts the shared auth code" in result.stdout
     assert "OK  Database reachable and migrated" in result.stdout
-    assert lines(result)[-1].startswith("FAIL  1 of 3 checks failed")
+    assert lines(result)[-1].startswith("FAIL  1 of 4 checks failed")
     assert_no_secrets(result, env)
 
 
@@ -145,7 +147,7 @@ def test_a_disabled_rescue_user_and_an_unreachable_slack_are_both_reported(
     text = out.getvalue()
     assert "FAIL  Cannot reach Slack at SLACK_API_URL (http://127.0.0.1:" in text
     assert "FAIL  The Rescue user RESCUE_AUTH_CODE belongs to is deleted or disabled" in text
-    assert text.splitlines()[-1].startswith("FAIL  2 of 3 checks failed")
+    assert text.splitlines()[-1].startswith("FAIL  2 of 4 checks failed")
 
 
 def test_a_stopped_console_is_still_ok_and_said(rescue: FakeRescue) -> None:
