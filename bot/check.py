@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
@@ -253,6 +254,15 @@ def check_public_url(settings: Settings, *, timeout: float = SLACK_TIMEOUT) -> C
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (https, or loopback http)
             body = response.read(16)
+    except urllib.error.HTTPError as error:
+        # Something answered, with an error page: another site, or this one's router.
+        error.close()
+        return CheckResult(
+            ok=False,
+            text=f"LENSPIN_PUBLIC_URL ({settings.public_url}) answers HTTP {error.code}, but not "
+            "as lenspin: check that it is this deployment's address, and that its web process "
+            "is running",
+        )
     except (OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or type(error).__name__
         return CheckResult(

@@ -120,7 +120,8 @@ class ConnectLinks:
     def form_token_matches(self, token: str, sent: str) -> bool:
         """Whether sent is this link's form token."""
         expected = self.form_token(token).encode()
-        return hmac.compare_digest(expected, sent.encode("utf-8", "surrogateescape"))
+        # surrogatepass: every str encodes, a lone surrogate too; a forged field is False, no raise.
+        return hmac.compare_digest(expected, sent.encode("utf-8", "surrogatepass"))
 
     def connect(
         self, token: str, *, email: str = "", password: str = "", code: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -24,6 +25,16 @@ HIDEABLE: tuple[str, ...] = (
 LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _is_loopback(host: str) -> bool:
+    """localhost or a loopback IP address (127.0.0.0/8, ::1), never a name like 127.0.0.1.nip.io."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_number(raw: str) -> bool:
@@ -67,11 +78,10 @@ class EnvReader:
             return ""
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()
-        loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
         if not host or parts.query or parts.fragment or parts.username or parts.password:
             self.problem(f"{name}: {value!r} is not an address like https://my-lenspin.example.com")
             return ""
-        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
             self.problem(
                 f"{name}: {value!r} must start with https:// (people type passwords on its "
                 "pages); http:// is allowed only for this machine (localhost, 127.0.0.1, ::1)"

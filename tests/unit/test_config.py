@@ -247,3 +247,122 @@ def test_numbers_in_other_scripts_are_named_not_a_traceback(digits: str) -> None
         "LENSPIN_AUDIT_DAYS",
         "RESCUE_SSO_COMPANY_ID",
     }
+
+
+# LENSPIN_PUBLIC_URL: where technicians' browsers reach the connect page.
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("https://lenspin.example.com", "https://lenspin.example.com"),
+        ("https://lenspin.example.com/", "https://lenspin.example.com"),
+        ("  https://lenspin.example.com//  ", "https://lenspin.example.com"),
+        ("https://example.com/tools/lenspin/", "https://example.com/tools/lenspin"),
+        ("https://lenspin.example.com:8443/x", "https://lenspin.example.com:8443/x"),
+        ("http://localhost:3000/", "http://localhost:3000"),
+        ("http://LOCALHOST:3000", "http://LOCALHOST:3000"),
+        ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+        ("http://127.5.6.7", "http://127.5.6.7"),
+        ("http://[::1]:3000/lenspin", "http://[::1]:3000/lenspin"),
+    ],
+)
+def test_a_public_url_over_https_or_on_this_machine_is_kept_without_a_trailing_slash(
+    raw: str, kept: str
+) -> None:
+    settings = Settings.from_env({**BASE, "LENSPIN_PUBLIC_URL": raw})
+    assert settings.public_url == kept
+    assert settings.connect_page
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "/"])
+def test_an_empty_public_url_means_no_connect_page(raw: str) -> None:
+    settings = Settings.from_env({**BASE, "LENSPIN_PUBLIC_URL": raw})
+    assert settings.public_url == ""
+    assert not settings.connect_page
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "http://lenspin.example.com",
+        "http://10.0.0.5:3000",
+        "http://192.168.1.2",
+        # Names that only start like a loopback address resolve wherever their owner says.
+        "http://127.0.0.1.nip.io",
+        "http://127.attacker.example",
+        "http://localhost.attacker.example",
+        "ftp://lenspin.example.com",
+        "lenspin.example.com",
+    ],
+)
+def test_a_public_url_that_would_carry_passwords_in_the_clear_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**BASE, "LENSPIN_PUBLIC_URL": raw})
+    (problem,) = caught.value.problems
+    assert problem.startswith("LENSPIN_PUBLIC_URL: ")
+    assert "https://" in problem
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://",
+        "https:///lenspin",
+        "https://lenspin.example.com/?team=1",
+        "https://lenspin.example.com/#top",
+        "https://admin:hunter2@lenspin.example.com",
+        "https://admin@lenspin.example.com",
+    ],
+)
+def test_a_public_url_that_is_not_a_plain_address_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**BASE, "LENSPIN_PUBLIC_URL": raw})
+    (problem,) = caught.value.problems
+    assert problem.startswith("LENSPIN_PUBLIC_URL: ")
+    assert "not an address like https://" in problem
+
+
+def test_the_connect_page_and_socket_mode_cannot_go_together() -> None:
+    env = {**BASE, "SLACK_APP_TOKEN": "xapp-1-A1-1-abc"}
+    assert Settings.from_env(env).socket_mode  # each alone is fine
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, "LENSPIN_PUBLIC_URL": "https://lenspin.example.com"})
+    (problem,) = caught.value.problems
+    assert problem.startswith("LENSPIN_PUBLIC_URL: ")
+    assert "SLACK_APP_TOKEN" in problem
+    assert "Socket Mode" in problem
+
+
+def test_with_linking_off_the_public_url_is_kept_but_there_is_no_connect_page() -> None:
+    settings = Settings.from_env(
+        {**BASE, "LENSPIN_PUBLIC_URL": "https://lenspin.example.com", "LENSPIN_LINKING": "off"}
+    )
+    assert settings.public_url == "https://lenspin.example.com"
+    assert not settings.connect_page
+
+
+@pytest.mark.parametrize(
+    ("public_url", "app_token"),
+    [
+        ("http://lenspin.example.com", ""),
+        ("https://lenspin.example.com/?x=1", ""),
+        ("https://lenspin.example.com", "xapp-1-A1-1-abc"),
+    ],
+)
+def test_a_public_url_problem_is_listed_with_every_other_one(
+    public_url: str, app_token: str
+) -> None:
+    env = {
+        **BASE,
+        "LENSPIN_PUBLIC_URL": public_url,
+        "SLACK_APP_TOKEN": app_token,
+        "PORT": "99999",
+        "LENSPIN_AUDIT_DAYS": "0",
+        "LOG_LEVEL": "chatty",
+    }
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    named = [p.split(":")[0] for p in caught.value.problems]
+    assert sorted(named) == ["LENSPIN_AUDIT_DAYS", "LENSPIN_PUBLIC_URL", "LOG_LEVEL", "PORT"]
+    assert "LENSPIN_PUBLIC_URL" in str(caught.value)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from bot import texts
-from bot.accounts import LinkStale, NotConnected, Status, StatusKind
-from bot.domain import AuditRecord, CodeSource, Link, LinkSource
+from bot.accounts import Accounts, LinkStale, NotConnected, Status, StatusKind
+from bot.connect import ConnectLinks
+from bot.domain import AuditRecord, CodeSource, Link, LinkSource, Requester
 from bot.fields import FIELD_LIMITS, PIN_FIELDS
 from bot.lanes import NotSent, QueueFull, WaitedTooLong
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
-from bot.rescue.models import SMS_LANGUAGES, Account, AuthResult, Pin, ResultCode
+from bot.rescue.models import SMS_LANGUAGES, Account, AuthResult, Pin, PinRequest, ResultCode
+from bot.slack import ids
+from bot.slack.blocks.connect import connect_link_message, connect_link_modal
 from bot.slack.blocks.history import SECTION_LIMIT, history, history_blocks
 from bot.slack.blocks.home import home
 from bot.slack.blocks.messages import (
@@ -28,8 +32,10 @@ from bot.slack.blocks.outcomes import connect_failure
 from bot.slack.blocks.status import connected_text, status_text
 from bot.slack.forms import PinButtons, rescue_length
 from bot.slack.io.delivery import Destination
+from bot.slack.listeners.views import PinFormSubmitted
 from devtools.fake_slack import home_view_errors, message_problem, view_errors
 from tests.support import settings_for
+from tests.support.doubles import MemoryConnectLinks, MemoryRescue, MemoryStore
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 # Each of these grows fivefold or fourfold when escaped for mrkdwn.
@@ -226,3 +232,89 @@ def test_the_form_prefilled_with_each_kind_is_accepted(kind: str, sms_language: 
         element = block.get("element", {})
         if "initial_value" in element and "max_length" in element:
             assert rescue_length(element["initial_value"]) <= element["max_length"]
+
+
+# The connect page's link: the longest LENSPIN_PUBLIC_URL worth allowing (200 characters),
+# then /connect/ and the 43-character token, as ConnectLinks makes it.
+LONG_PUBLIC_URL = ("https://lenspin.example.com/" + "tools&more/" * 20)[:200]
+LINK_PATH_LENGTH = len("/connect/") + 43
+# Slack's documented limit on a button's url.
+BUTTON_URL_LIMIT = 3000
+
+
+def long_link_maker(team_name: str = "T", user_name: str = "U") -> SimpleNamespace:
+    """What PinFormSubmitted needs to make a link: the settings, ConnectLinks, Slack's names."""
+    rescue = MemoryRescue()
+    accounts = Accounts(
+        links=MemoryStore(), rescue=rescue, shared_code="", is_allowed=lambda _: False
+    )
+    links = ConnectLinks(
+        MemoryConnectLinks(lambda: None),
+        accounts,
+        public_url=LONG_PUBLIC_URL,
+        form_secret="form-secret",
+    )
+    return SimpleNamespace(
+        settings=settings_for(RESCUE_TIMEOUT="120"),
+        connect_links=links,
+        lookups=SimpleNamespace(team_name=lambda: team_name, real_name=lambda _: user_name),
+    )
+
+
+def long_link() -> str:
+    url = long_link_maker().connect_links.issue(Requester("T1", "U1"), team_name="T", user_name="U")
+    assert len(url) == 200 + LINK_PATH_LENGTH
+    return url
+
+
+def link_buttons(blocks: list[dict[str, object]]) -> list[tuple[str, str]]:
+    return [
+        (str(e["action_id"]), str(e["url"]))  # type: ignore[index]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("lead", ["", texts.NEEDS_CONNECT], ids=["connect", "needs-connect"])
+def test_the_connect_link_message_with_the_longest_url_is_accepted(lead: str) -> None:
+    url = long_link()
+    message = connect_link_message(url, lead)
+    assert message_problem(message) is None
+    assert link_buttons(message["blocks"]) == [(ids.CONNECT_LINK_ACTION, url)]
+
+
+def test_the_connect_link_modal_with_the_longest_url_is_accepted() -> None:
+    url = long_link()
+    view = connect_link_modal(url)
+    assert view_errors(view) == []
+    assert link_buttons(view["blocks"]) == [(ids.CONNECT_LINK_ACTION, url)]
+
+
+def test_a_link_past_slacks_url_limit_would_be_refused() -> None:
+    # The checks above would catch a URL that grew past the limit: they do look at it.
+    url = "https://lenspin.example.com/" + "x" * BUTTON_URL_LIMIT
+    assert message_problem(connect_link_message(url, texts.NEEDS_CONNECT)) is not None
+    assert view_errors(connect_link_modal(url)) != []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "error", [NotConnected("none"), LinkStale("stale")], ids=lambda e: type(e).__name__
+)
+def test_a_failure_with_the_link_under_it_is_accepted(kind: str, error: RescueError) -> None:
+    name = KINDS[kind](FIELD_LIMITS["name"])
+    deps = long_link_maker(team_name=KINDS[kind](100), user_name=KINDS[kind](100))
+    form = PinFormSubmitted(deps)  # type: ignore[arg-type]
+    request = PinRequest(**{f.key: KINDS[kind](f.limit) for f in PIN_FIELDS})
+    message = form._message(Requester("T1", "U1"), request, error, None)
+    alone = pin_failed(error, name=name, timeout_seconds=120)
+    # The failure as it was, then the link's blocks, all within Slack's limits.
+    assert message["text"] == alone["text"]
+    assert message["blocks"][: len(alone["blocks"])] == alone["blocks"]
+    assert len(message["blocks"]) > len(alone["blocks"])
+    assert len(message["blocks"]) <= 50
+    ((action, url),) = link_buttons(message["blocks"])
+    assert action == ids.CONNECT_LINK_ACTION
+    assert len(url) == 200 + LINK_PATH_LENGTH
+    assert message_problem(message) is None

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 
+import pytest
+
+from bot.edge import describe
 from bot.logs import JsonFormatter, LibraryFloors, Redactor
 
 RESPONSE_URL = "https://hooks.slack.com/commands/T0AAA/123456/abcdefSECRETPART"
+# As bot.connect makes them: 32 random bytes, URL-safe base64, 43 characters; "-" and "_" in it.
+LINK_TOKEN = "Ab-_" + secrets.token_urlsafe(32)[4:]
+# bot/gunicorn_conf.py's access_log_format, and gunicorn's default one (with the protocol).
+ACCESS_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 
 def record(name: str, msg: str, *args: object, exc: bool = False) -> logging.LogRecord:
@@ -88,3 +97,80 @@ def test_library_floors_hold_even_where_bolt_resets_its_loggers_levels() -> None
     assert not floors.filter(bolt_debug)
     assert floors.filter(bolt_warning)
     assert floors.filter(ours)
+
+
+def test_the_link_token_is_43_characters_like_the_ones_lenspin_makes() -> None:
+    assert len(LINK_TOKEN) == 43
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])
+def test_gunicorns_access_lines_never_show_a_connect_links_token(method: str) -> None:
+    atoms = {
+        "h": "127.0.0.1",
+        "l": "-",
+        "u": "-",
+        "t": "[28/Nov/2026:11:00:00 +0000]",
+        "m": method,
+        "U": f"/connect/{LINK_TOKEN}",
+        "r": f"{method} /connect/{LINK_TOKEN} HTTP/1.1",
+        "s": "200",
+        "b": "2817",
+        "f": "-",
+        "a": "Mozilla/5.0",
+        "M": "12",
+    }
+    ours = record("gunicorn.access", ACCESS_FORMAT, atoms).getMessage()
+    assert ours == f'127.0.0.1 "{method} /connect/[link]" 200 2817 12ms'
+    default = record("gunicorn.access", DEFAULT_ACCESS_FORMAT, atoms).getMessage()
+    assert LINK_TOKEN not in default
+    assert f'"{method} /connect/[link] HTTP/1.1" 200 2817' in default
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (
+            "Connect link: http://127.0.0.1:1234/connect/{token}",
+            "Connect link: http://127.0.0.1:1234/connect/[link]",
+        ),
+        (
+            "<https://lenspin.example.com/tools/connect/{token}>",
+            "<https://lenspin.example.com/tools/connect/[link]>",
+        ),
+        (
+            "Error handling request /connect/{token}?x=1",
+            "Error handling request /connect/[link]?x=1",
+        ),
+        (
+            "url='https://h.example/connect/{token}', ok",
+            "url='https://h.example/connect/[link]', ok",
+        ),
+        ('{{"url": "/connect/{token}"}}', '{{"url": "/connect/[link]"}}'),
+    ],
+)
+def test_a_connect_link_anywhere_in_a_line_loses_its_token(line: str, shown: str) -> None:
+    message = record("bot", "%s", line.format(token=LINK_TOKEN)).getMessage()
+    assert message == shown.format()
+    assert LINK_TOKEN not in message
+
+
+def test_a_connect_links_token_stays_out_of_tracebacks_and_json_lines() -> None:
+    url = f"https://lenspin.example.com/connect/{LINK_TOKEN}"
+    try:
+        raise ValueError(f"cannot open {url}")
+    except ValueError:
+        made = record("bot", "failed on %s", url, exc=True)
+    line = JsonFormatter().format(made)
+    assert LINK_TOKEN not in line
+    assert made.exc_text is not None
+    assert LINK_TOKEN not in made.exc_text
+    assert json.loads(line)["message"] == "failed on https://lenspin.example.com/connect/[link]"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
+def test_edge_describe_hides_the_token_of_a_refused_request(method: str) -> None:
+    line = describe(method, f"/connect/{LINK_TOKEN}", 17_000)
+    assert line == f"{method} /connect/[link] 17000 bytes"
+    assert LINK_TOKEN[:8] not in line
+    # Other paths are shown as they are (up to 80 characters), so the hiding is on purpose.
+    assert describe("POST", "/slack/events", 10) == "POST /slack/events 10 bytes"
