@@ -78,7 +78,12 @@ class EnvReader:
             return ""
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()
-        if not host or parts.query or parts.fragment or parts.username or parts.password:
+        try:
+            parts.port  # noqa: B018 (a port out of range raises here)
+        except ValueError:
+            host = ""
+        odd = parts.query or parts.fragment or parts.username or parts.password
+        if not host or odd or any(c.isspace() for c in value):
             self.problem(f"{name}: {value!r} is not an address like https://my-lenspin.example.com")
             return ""
         if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):

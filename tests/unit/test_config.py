@@ -313,6 +313,8 @@ def test_a_public_url_that_would_carry_passwords_in_the_clear_is_refused(raw: st
         "https://lenspin.example.com/#top",
         "https://admin:hunter2@lenspin.example.com",
         "https://admin@lenspin.example.com",
+        "https://lenspin.example.com:99999",
+        "https://lenspin example.com",
     ],
 )
 def test_a_public_url_that_is_not_a_plain_address_is_refused(raw: str) -> None:
