@@ -39,9 +39,9 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         FakeSlack() as slack,
         FakeRescue(auth_codes=(DEMO_AUTH_CODE,), pins=(DEMO_PIN,)) as rescue,
     ):
+        rescue.sessions.on_pin(rescue.tech_id(DEMO_AUTH_CODE), DEMO_CUSTOMER)
         say(f"Stand-in Slack API:  {slack.api_url}")
         say(f"Stand-in Rescue API: {rescue.url}")
-        rescue.sessions.on_pin(rescue.tech_id(DEMO_AUTH_CODE), DEMO_CUSTOMER)
         key = generate_key()
         database = tempfile.TemporaryDirectory(prefix="lenspin-demo-")
         database_url = f"sqlite:///{Path(database.name) / 'lenspin.sqlite3'}"
@@ -80,6 +80,12 @@ def run_demo(out: TextIO = sys.stdout) -> int:
                 shown = "(the auth code, hidden)" if name == "sAuthCode" else repr(value)
                 say(f"  {name} = {shown}")
             say(f"and answered with the PIN {DEMO_PIN!r}.")
+            waiting = DEMO_CUSTOMER.stages[0]
+            say(
+                f"(The stand-in's customer enters it: their session waits in the queue "
+                f"{DEMO_CUSTOMER.after:g} s after the PIN, and is picked up {waiting.seconds:g} s "
+                "later.)"
+            )
             say()
             say(
                 f"The technician sees, privately via {message['route']} "
@@ -87,13 +93,6 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             )
             for line in render(message["blocks"]):
                 say(f"  | {line}")
-            say()
-            waiting = DEMO_CUSTOMER.stages[0]
-            say(
-                f"In the stand-in Rescue, the customer enters the PIN: their session waits in "
-                f"the queue {DEMO_CUSTOMER.after:g} s after the PIN, and is picked up "
-                f"{waiting.seconds:g} s later."
-            )
         database.cleanup()
     return 0
 
