@@ -14,7 +14,7 @@ import requests
 
 from bot.slack import ids
 from bot.store import Keyring, Store, generate_key
-from devtools.fake_rescue import FakeRescue
+from devtools.fake_rescue import PICKED_UP, WAITING, Customer, FakeRescue, Stage
 from devtools.fake_slack import FakeSlack
 from devtools.scenario import open_pin_modal, submit_pin_modal
 from devtools.web_process import WebProcess, free_port
@@ -24,6 +24,9 @@ DEMO_USER = "U0DEMOTECH"
 DEMO_COLLEAGUE = "U0DEMOCOLLEAGUE"
 # Rescue may return fewer than six digits; the demo shows lenspin padding them.
 DEMO_PIN = "4821"
+# In the stand-in Rescue, the customer enters the PIN a few seconds after it is issued: their
+# session waits in the technician's queue, then the technician picks it up.
+DEMO_CUSTOMER = Customer(after=3.0, stages=(Stage(WAITING, seconds=5.0), Stage(PICKED_UP)))
 TYPED = {
     ids.field_block("custom1"): "Printer on floor 3 won't feed paper",
     ids.field_block("tracking"): "INC-20418",
@@ -41,6 +44,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         FakeSlack() as slack,
         FakeRescue(auth_codes=(DEMO_AUTH_CODE,), pins=(DEMO_PIN,)) as rescue,
     ):
+        rescue.sessions.on_pin(rescue.tech_id(DEMO_AUTH_CODE), DEMO_CUSTOMER)
         say(f"Stand-in Slack API:  {slack.api_url}")
         say(f"Stand-in Rescue API: {rescue.url}")
         key = generate_key()
@@ -83,6 +87,12 @@ def run_demo(out: TextIO = sys.stdout) -> int:
                 shown = "(the auth code, hidden)" if name == "sAuthCode" else repr(value)
                 say(f"  {name} = {shown}")
             say(f"and answered with the PIN {DEMO_PIN!r}.")
+            waiting = DEMO_CUSTOMER.stages[0]
+            say(
+                f"(The stand-in's customer enters it: their session waits in the queue "
+                f"{DEMO_CUSTOMER.after:g} s after the PIN, and is picked up {waiting.seconds:g} s "
+                "later.)"
+            )
             say()
             say(
                 f"The technician sees, privately via {message['route']} "
