@@ -18,7 +18,9 @@ from bot.store.models import ConnectLinkRow
 from devtools.web_process import free_port
 from tests.support import (
     DATABASE_KINDS,
+    E2E_RESCUE_TIMEOUT,
     PASSWORD,
+    Delay,
     FakeRescue,
     FakeSlack,
     HttpError,
@@ -305,3 +307,15 @@ def test_rescue_down_shows_a_plain_error_and_the_email_stays(w: World, user: str
     down.assert_headers()
     assert (down.status, down.by_id["error"]) == (200, texts.PAGE_UNREACHABLE)
     assert down.input("email")["value"] == EMAIL
+
+
+def test_rescue_too_slow_shows_the_same_plain_error(w: World, user: str) -> None:
+    w.rescue.add_account(EMAIL, PASSWORD)
+    url = link_for(w, user)
+    page = open_page(url)
+    # Slower than RESCUE_TIMEOUT (2 s in these tests): lenspin stops waiting and says so.
+    w.rescue.queue(Delay(float(E2E_RESCUE_TIMEOUT) + 2))
+    slow = sign_in(url, page, EMAIL, PASSWORD)
+    slow.assert_headers()
+    assert (slow.status, slow.by_id["error"]) == (200, texts.PAGE_UNREACHABLE)
+    assert slow.by_id["tries"] == texts.PAGE_TRIES_LEFT.format(tries=MOST_TRIES - 1)
