@@ -84,7 +84,8 @@ class ConnectLinks:
         self._links = links
         self._accounts = accounts
         self._base = public_url.rstrip("/") + CONNECT_PATH
-        self._form_key = hashlib.sha256(_FORM_LABEL + form_secret.encode()).digest()
+        # A key of its own for form tokens, derived from the secret, never the secret itself.
+        self._form_key = hmac.new(form_secret.encode(), _FORM_LABEL, hashlib.sha256).digest()
         self._clock = clock
 
     def issue(self, who: Requester, *, team_name: str, user_name: str) -> str:
