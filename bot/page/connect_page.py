@@ -21,6 +21,7 @@ from bot.domain import ConnectLink, Requester, StoreError
 from bot.edge import Refused, declared_length, log_refusal
 from bot.page.render import Html, Pages
 from bot.rescue.models import Account, is_xml_safe
+from bot.texts import page as page_texts
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,11 @@ _FORM_TYPE = "application/x-www-form-urlencoded"
 _FIELDS = ("form_token", "method", "email", "password", "code")
 
 _FAILURES = {
-    ConnectFailure.SHARED_ACCOUNT: texts.PAGE_SHARED_ACCOUNT,
-    ConnectFailure.WRONG_PASSWORD: texts.PAGE_WRONG_PASSWORD,
-    ConnectFailure.WRONG_CODE: texts.PAGE_WRONG_CODE,
-    ConnectFailure.DISABLED: texts.PAGE_DISABLED,
-    ConnectFailure.UNREACHABLE: texts.PAGE_UNREACHABLE,
+    ConnectFailure.SHARED_ACCOUNT: page_texts.SHARED_ACCOUNT,
+    ConnectFailure.WRONG_PASSWORD: page_texts.WRONG_PASSWORD,
+    ConnectFailure.WRONG_CODE: page_texts.WRONG_CODE,
+    ConnectFailure.DISABLED: page_texts.DISABLED,
+    ConnectFailure.UNREACHABLE: page_texts.UNREACHABLE,
 }
 
 
@@ -74,14 +75,14 @@ class ConnectPage:
             elif method == "POST":
                 answer = self._submit(token, environ)
             else:
-                answer = self._message(405, texts.PAGE_PROBLEM_TITLE, texts.PAGE_BAD_REQUEST)
+                answer = self._message(405, page_texts.PROBLEM_TITLE, page_texts.BAD_REQUEST)
         except Refused as refusal:
             length = environ.get("CONTENT_LENGTH") or 0
             log_refusal(method, CONNECT_PATH, length, refusal.status, refusal.reason)
-            answer = self._message(refusal.status, texts.PAGE_PROBLEM_TITLE, texts.PAGE_BAD_REQUEST)
+            answer = self._message(refusal.status, page_texts.PROBLEM_TITLE, page_texts.BAD_REQUEST)
         except StoreError as error:
             logger.warning("Connect page could not use the database: %s", error)
-            answer = self._message(503, texts.PAGE_PROBLEM_TITLE, texts.PAGE_DATABASE)
+            answer = self._message(503, page_texts.PROBLEM_TITLE, page_texts.DATABASE)
         status, headers, body = self._pages.answer(answer.status, answer.title, answer.content)
         start_response(status, headers)
         return [b"" if method == "HEAD" else body]
@@ -98,7 +99,7 @@ class ConnectPage:
         if link is None:
             return self._gone()
         if not self._links.form_token_matches(token, form["form_token"]):
-            return self._message(403, texts.PAGE_PROBLEM_TITLE, texts.PAGE_FORM_STALE)
+            return self._message(403, page_texts.PROBLEM_TITLE, page_texts.FORM_STALE)
         by_code = form["method"] == "code"
         email, code = form["email"].strip(), form["code"].strip()
         problem = _problem(by_code, email, form["password"], code)
@@ -121,63 +122,63 @@ class ConnectPage:
             return self._done(outcome.account)
         failure = _FAILURES[connect_failure_of(outcome.error)]
         if outcome.tries_left <= 0:
-            return self._message(200, texts.PAGE_PROBLEM_TITLE, f"{failure} {texts.PAGE_LAST_TRY}")
+            return self._message(200, page_texts.PROBLEM_TITLE, f"{failure} {page_texts.LAST_TRY}")
         return self._form(token, link, tries_left=outcome.tries_left, email=email, error=failure)
 
     def _form(
         self, token: str, link: ConnectLink, *, tries_left: int, email: str = "", error: str = ""
     ) -> _Answer:
         render = self._render
-        heading = texts.PAGE_HEADING.format(user=link.user_name, workspace=link.team_name)
+        heading = page_texts.HEADING.format(user=link.user_name, workspace=link.team_name)
         content = render.fragment(
             "form",
             heading=heading,
-            intro=texts.PAGE_INTRO,
+            intro=page_texts.INTRO,
             error=render.fragment("error", text=error) if error else Html(""),
             form_token=self._links.form_token(token),
-            email_label=texts.PAGE_EMAIL,
+            email_label=page_texts.EMAIL,
             email=email,
             email_max=str(EMAIL_MAX_LENGTH),
-            password_label=texts.PAGE_PASSWORD,
+            password_label=page_texts.PASSWORD,
             password_max=str(PASSWORD_MAX_LENGTH),
-            password_note=texts.PAGE_PASSWORD_NOTE,
+            password_note=page_texts.PASSWORD_NOTE,
             shared_note=(
-                render.fragment("note", text=texts.PAGE_SHARED_NOTE)
+                render.fragment("note", text=page_texts.SHARED_NOTE)
                 if self._shared_code
                 else Html("")
             ),
-            password_submit=texts.PAGE_PASSWORD_SUBMIT,
-            or_code=texts.PAGE_OR,
-            code_label=texts.PAGE_CODE,
+            password_submit=page_texts.PASSWORD_SUBMIT,
+            or_code=page_texts.OR,
+            code_label=page_texts.CODE,
             code_max=str(CODE_MAX_LENGTH),
-            code_note=texts.PAGE_CODE_NOTE,
-            code_submit=texts.PAGE_CODE_SUBMIT,
-            tries=texts.PAGE_TRIES_LEFT.format(tries=tries_left),
+            code_note=page_texts.CODE_NOTE,
+            code_submit=page_texts.CODE_SUBMIT,
+            tries=page_texts.TRIES_LEFT.format(tries=tries_left),
         )
-        return _Answer(200, texts.PAGE_TITLE, content)
+        return _Answer(200, page_texts.TITLE, content)
 
     def _done(self, account: Account) -> _Answer:
         content = self._render.fragment(
             "done",
-            title=texts.PAGE_DONE_TITLE,
-            text=texts.PAGE_DONE,
-            email_label=texts.PAGE_DONE_EMAIL,
+            title=page_texts.DONE_TITLE,
+            text=page_texts.DONE,
+            email_label=page_texts.DONE_EMAIL,
             email=account.email,
-            organization_label=texts.PAGE_DONE_ORGANIZATION,
+            organization_label=page_texts.DONE_ORGANIZATION,
             organization=account.organization,
-            console_label=texts.PAGE_DONE_CONSOLE,
+            console_label=page_texts.DONE_CONSOLE,
             console=(
-                texts.PAGE_CONSOLE_RUNNING
+                page_texts.CONSOLE_RUNNING
                 if account.console_running
-                else texts.PAGE_CONSOLE_NOT_RUNNING
+                else page_texts.CONSOLE_NOT_RUNNING
             ),
-            close=texts.PAGE_CLOSE,
+            close=page_texts.CLOSE,
         )
-        return _Answer(200, texts.PAGE_DONE_TITLE, content)
+        return _Answer(200, page_texts.DONE_TITLE, content)
 
     def _gone(self) -> _Answer:
         # Expired, used, out of tries or never issued: the same page, so none can be told apart.
-        return self._message(404, texts.PAGE_GONE_TITLE, texts.PAGE_GONE)
+        return self._message(404, page_texts.GONE_TITLE, page_texts.GONE)
 
     def _message(self, status: int, title: str, text: str) -> _Answer:
         return _Answer(status, title, self._render.fragment("message", title=title, text=text))
@@ -209,14 +210,14 @@ def _problem(by_code: bool, email: str, password: str, code: str) -> str:
     values: tuple[str, ...]
     if by_code:
         if not code:
-            return texts.PAGE_NEED_CODE
+            return page_texts.NEED_CODE
         values = (code,)
         too_long = len(code) > CODE_MAX_LENGTH
     else:
         if not (email and password):
-            return texts.PAGE_NEED_PASSWORD
+            return page_texts.NEED_PASSWORD
         values = (email, password)
         too_long = len(email) > EMAIL_MAX_LENGTH or len(password) > PASSWORD_MAX_LENGTH
     if too_long or not all(is_xml_safe(value) for value in values):
-        return texts.PAGE_TOO_LONG if too_long else texts.ERROR_UNSAFE
+        return page_texts.TOO_LONG if too_long else texts.ERROR_UNSAFE
     return ""

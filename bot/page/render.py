@@ -9,7 +9,7 @@ from http import HTTPStatus
 from pathlib import Path
 from string import Template
 
-from bot import texts
+from bot.texts import page as page_texts
 
 TEMPLATES = Path(__file__).with_name("templates")
 _NAMES = ("base", "form", "error", "note", "done", "message")
@@ -81,7 +81,7 @@ class Pages:
 
     def refusal(self, status: int) -> tuple[str, list[tuple[str, str]], bytes]:
         """The page for a request refused before it was read: nothing was connected."""
-        title = texts.PAGE_PROBLEM_TITLE
+        title = page_texts.PROBLEM_TITLE
         return self.answer(
-            status, title, self.render.fragment("message", title=title, text=texts.PAGE_BAD_REQUEST)
+            status, title, self.render.fragment("message", title=title, text=page_texts.BAD_REQUEST)
         )

@@ -16,7 +16,7 @@ import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
-from bot import texts
+from bot.texts import page as page_texts
 from devtools.web_process import free_port
 from tests.support import PASSWORD, FakeRescue, FakeSlack, WebProcess, app_env
 from tests.support.browser import PHONE, png_size, save_screenshot, wait_until
@@ -96,7 +96,7 @@ def test_on_a_phone_the_link_opens_the_form_a_wrong_try_then_success(
     user, url = link_for(world, "Jane Doe")
     phone.get(url)
     heading = wait_until(phone, lambda d: d.find_element(By.TAG_NAME, "h1").text, "no heading")
-    assert heading == texts.PAGE_HEADING.format(user="Jane Doe", workspace="Lenspin Test & Co")
+    assert heading == page_texts.HEADING.format(user="Jane Doe", workspace="Lenspin Test & Co")
     # Styled by its own stylesheet (allowed by the CSP's hash), and nothing wider than a phone.
     button = phone.find_element(By.ID, "connect-password")
     assert button.value_of_css_property("background-color") == ACCENT
@@ -106,15 +106,15 @@ def test_on_a_phone_the_link_opens_the_form_a_wrong_try_then_success(
     assert png_size(shot)[0] == PHONE.width
 
     submit_password(phone, EMAIL, "not my password")
-    assert text_of(phone, "error") == texts.PAGE_WRONG_PASSWORD
+    assert text_of(phone, "error") == page_texts.WRONG_PASSWORD
     assert phone.find_element(By.ID, "email").get_attribute("value") == EMAIL
     assert phone.find_element(By.ID, "password").get_attribute("value") == ""
 
     submit_password(phone, EMAIL, PASSWORD)
-    assert phone.find_element(By.TAG_NAME, "h1").text == texts.PAGE_DONE_TITLE
+    assert phone.find_element(By.TAG_NAME, "h1").text == page_texts.DONE_TITLE
     assert text_of(phone, "account-email") == EMAIL
-    assert text_of(phone, "account-console") == texts.PAGE_CONSOLE_RUNNING
-    assert texts.PAGE_CLOSE in phone.find_element(By.TAG_NAME, "body").text
+    assert text_of(phone, "account-console") == page_texts.CONSOLE_RUNNING
+    assert page_texts.CLOSE in phone.find_element(By.TAG_NAME, "body").text
     # Slack heard of it too.
     world.slack.wait_for_message(user, predicate=lambda m: "Connected to Rescue" in m["text"])
     # Going back and sending the form again opens nothing: the link is spent.
@@ -122,7 +122,7 @@ def test_on_a_phone_the_link_opens_the_form_a_wrong_try_then_success(
     phone.refresh()
     wait_until(
         phone,
-        lambda d: texts.PAGE_GONE in d.find_element(By.TAG_NAME, "body").text,
+        lambda d: page_texts.GONE in d.find_element(By.TAG_NAME, "body").text,
         "the spent link still opened something",
     )
 
@@ -141,5 +141,5 @@ def test_on_a_desktop_the_form_and_a_pasted_code(
     old = desktop.find_element(By.TAG_NAME, "html")
     desktop.find_element(By.ID, "connect-code").click()
     wait_until(desktop, lambda d: _stale(old), "the form's answer did not load")
-    assert desktop.find_element(By.TAG_NAME, "h1").text == texts.PAGE_DONE_TITLE
-    assert text_of(desktop, "account-console") == texts.PAGE_CONSOLE_RUNNING
+    assert desktop.find_element(By.TAG_NAME, "h1").text == page_texts.DONE_TITLE
+    assert text_of(desktop, "account-console") == page_texts.CONSOLE_RUNNING

@@ -15,6 +15,7 @@ from bot import texts
 from bot.connect import MOST_TRIES
 from bot.store import make_engine
 from bot.store.models import ConnectLinkRow
+from bot.texts import page as page_texts
 from devtools.web_process import free_port
 from tests.support import (
     DATABASE_KINDS,
@@ -105,7 +106,7 @@ def test_the_link_the_page_a_wrong_password_the_right_one_and_the_pin_that_follo
     page.assert_headers()
     assert page.status == 200
     # Names the person and the workspace, escaped ("<&>" is text, not markup).
-    assert texts.PAGE_HEADING.format(user=JANE, workspace="Lenspin Test & Co") in page.text
+    assert page_texts.HEADING.format(user=JANE, workspace="Lenspin Test & Co") in page.text
     assert "<&>" not in page.html
     assert page.input("password")["type"] == "password"
     assert page.input("password")["autocomplete"] == "current-password"
@@ -114,17 +115,17 @@ def test_the_link_the_page_a_wrong_password_the_right_one_and_the_pin_that_follo
 
     wrong = sign_in(url, page, EMAIL, "not the password")
     wrong.assert_headers()
-    assert wrong.by_id["error"] == texts.PAGE_WRONG_PASSWORD
+    assert wrong.by_id["error"] == page_texts.WRONG_PASSWORD
     assert wrong.input("email")["value"] == EMAIL  # kept, so only the password is typed again
     assert wrong.input("password").get("value", "") == ""
-    assert wrong.by_id["tries"] == texts.PAGE_TRIES_LEFT.format(tries=MOST_TRIES - 1)
+    assert wrong.by_id["tries"] == page_texts.TRIES_LEFT.format(tries=MOST_TRIES - 1)
 
     done = sign_in(url, wrong, EMAIL, PASSWORD)
     done.assert_headers()
     assert done.status == 200
     assert done.by_id["account-email"] == EMAIL
-    assert done.by_id["account-console"] == texts.PAGE_CONSOLE_RUNNING
-    assert texts.PAGE_CLOSE in done.text
+    assert done.by_id["account-console"] == page_texts.CONSOLE_RUNNING
+    assert page_texts.CLOSE in done.text
 
     # In Slack: a private confirmation, and the Home tab shows the account.
     confirmation = w.slack.wait_for_message(
@@ -163,10 +164,10 @@ def test_a_used_link_opens_nothing_again(w: World, user: str) -> None:
     again = open_page(url)
     again.assert_headers()
     assert again.status == 404
-    assert again.by_id["message"] == texts.PAGE_GONE
+    assert again.by_id["message"] == page_texts.GONE
     # Sending the old form again changes nothing either.
     resent = sign_in(url, page, EMAIL, PASSWORD)
-    assert (resent.status, resent.by_id["message"]) == (404, texts.PAGE_GONE)
+    assert (resent.status, resent.by_id["message"]) == (404, page_texts.GONE)
     assert [c.operation for c in w.rescue.calls].count("requestAuthCode") == 1
 
 
@@ -188,7 +189,7 @@ def test_expired_and_unknown_links_look_the_same(w: World, user: str) -> None:
     for answer in answers:
         answer.assert_headers()
     assert {(a.status, a.html) for a in answers} == {(404, expired.html)}
-    assert expired.by_id["message"] == texts.PAGE_GONE
+    assert expired.by_id["message"] == page_texts.GONE
     assert "requestAuthCode" not in [c.operation for c in w.rescue.calls]
 
 
@@ -208,7 +209,7 @@ def test_each_link_connects_only_the_person_it_was_made_for(w: World, user: str)
     assert status["text"] == texts.STATUS_NOTHING
     # A form token belongs to its link: Bob's does not open Jane's form.
     crossed = sign_in(mine, their_page, EMAIL, PASSWORD)
-    assert (crossed.status, crossed.by_id["message"]) == (403, texts.PAGE_FORM_STALE)
+    assert (crossed.status, crossed.by_id["message"]) == (403, page_texts.FORM_STALE)
 
 
 @pytest.mark.parametrize("form_token", ["", "0" * 64, "é"], ids=["missing", "wrong", "non-ascii"])
@@ -222,7 +223,7 @@ def test_a_form_without_its_token_sends_nothing_to_rescue(
         fields["form_token"] = form_token
     answer = send_form(url, fields)
     answer.assert_headers()
-    assert (answer.status, answer.by_id["message"]) == (403, texts.PAGE_FORM_STALE)
+    assert (answer.status, answer.by_id["message"]) == (403, page_texts.FORM_STALE)
     assert "requestAuthCode" not in [c.operation for c in w.rescue.calls]
     # The link still works with its own form.
     assert open_page(url).status == 200
@@ -236,12 +237,12 @@ def test_five_tries_then_the_link_is_spent_and_a_sixth_never_reaches_rescue(
     page = open_page(url)
     answers = [sign_in(url, page, EMAIL, f"wrong {n}") for n in range(MOST_TRIES)]
     for left, answer in zip(range(MOST_TRIES - 1, 0, -1), answers, strict=False):
-        assert answer.by_id["tries"] == texts.PAGE_TRIES_LEFT.format(tries=left)
+        assert answer.by_id["tries"] == page_texts.TRIES_LEFT.format(tries=left)
     last = answers[-1]
-    assert last.by_id["message"] == f"{texts.PAGE_WRONG_PASSWORD} {texts.PAGE_LAST_TRY}"
+    assert last.by_id["message"] == f"{page_texts.WRONG_PASSWORD} {page_texts.LAST_TRY}"
     sixth = sign_in(url, page, EMAIL, PASSWORD)
     sixth.assert_headers()
-    assert (sixth.status, sixth.by_id["message"]) == (404, texts.PAGE_GONE)
+    assert (sixth.status, sixth.by_id["message"]) == (404, page_texts.GONE)
     assert [c.operation for c in w.rescue.calls].count("requestAuthCode") == MOST_TRIES
     assert open_page(url).status == 404
 
@@ -257,13 +258,13 @@ def test_an_oversized_or_malformed_body_is_refused_unread(w: World, user: str) -
     )
     too_big = Page.of(huge)
     too_big.assert_headers()
-    assert (too_big.status, too_big.by_id["message"]) == (413, texts.PAGE_BAD_REQUEST)
+    assert (too_big.status, too_big.by_id["message"]) == (413, page_texts.BAD_REQUEST)
     not_a_form = Page.of(
         requests.post(
             url, data=b'{"a": 1}', headers={"Content-Type": "application/json"}, timeout=20
         )
     )
-    assert (not_a_form.status, not_a_form.by_id["message"]) == (415, texts.PAGE_BAD_REQUEST)
+    assert (not_a_form.status, not_a_form.by_id["message"]) == (415, page_texts.BAD_REQUEST)
     bad_utf8 = Page.of(
         requests.post(
             url,
@@ -272,9 +273,9 @@ def test_an_oversized_or_malformed_body_is_refused_unread(w: World, user: str) -
             timeout=20,
         )
     )
-    assert (bad_utf8.status, bad_utf8.by_id["message"]) == (400, texts.PAGE_BAD_REQUEST)
+    assert (bad_utf8.status, bad_utf8.by_id["message"]) == (400, page_texts.BAD_REQUEST)
     # None of it spent a try; none of it reached Rescue.
-    assert open_page(url).by_id["tries"] == texts.PAGE_TRIES_LEFT.format(tries=MOST_TRIES)
+    assert open_page(url).by_id["tries"] == page_texts.TRIES_LEFT.format(tries=MOST_TRIES)
     assert w.rescue.calls == [] or all(c.operation != "requestAuthCode" for c in w.rescue.calls)
     assert "AAAAAAAAAAAAAAAA" not in w.web.output()
 
@@ -287,13 +288,13 @@ def test_a_pasted_code_on_the_page_connects_and_a_wrong_one_is_explained(
     url = link_for(w, user)
     page = open_page(url)
     wrong = paste_code(url, page, "not-a-code")
-    assert wrong.by_id["error"] == texts.PAGE_WRONG_CODE
+    assert wrong.by_id["error"] == page_texts.WRONG_CODE
     empty = paste_code(url, wrong, "   ")
-    assert empty.by_id["error"] == texts.PAGE_NEED_CODE
+    assert empty.by_id["error"] == page_texts.NEED_CODE
     # An empty form spends no try; the wrong code did.
-    assert empty.by_id["tries"] == texts.PAGE_TRIES_LEFT.format(tries=MOST_TRIES - 1)
+    assert empty.by_id["tries"] == page_texts.TRIES_LEFT.format(tries=MOST_TRIES - 1)
     done = paste_code(url, empty, f"  {code}\n")
-    assert (done.status, done.by_id["account-console"]) == (200, texts.PAGE_CONSOLE_RUNNING)
+    assert (done.status, done.by_id["account-console"]) == (200, page_texts.CONSOLE_RUNNING)
     assert done.by_id["account-email"]
     assert code not in w.web.output()
 
@@ -305,7 +306,7 @@ def test_rescue_down_shows_a_plain_error_and_the_email_stays(w: World, user: str
     w.rescue.queue(HttpError(503))
     down = sign_in(url, page, EMAIL, PASSWORD)
     down.assert_headers()
-    assert (down.status, down.by_id["error"]) == (200, texts.PAGE_UNREACHABLE)
+    assert (down.status, down.by_id["error"]) == (200, page_texts.UNREACHABLE)
     assert down.input("email")["value"] == EMAIL
 
 
@@ -317,5 +318,5 @@ def test_rescue_too_slow_shows_the_same_plain_error(w: World, user: str) -> None
     w.rescue.queue(Delay(float(E2E_RESCUE_TIMEOUT) + 2))
     slow = sign_in(url, page, EMAIL, PASSWORD)
     slow.assert_headers()
-    assert (slow.status, slow.by_id["error"]) == (200, texts.PAGE_UNREACHABLE)
-    assert slow.by_id["tries"] == texts.PAGE_TRIES_LEFT.format(tries=MOST_TRIES - 1)
+    assert (slow.status, slow.by_id["error"]) == (200, page_texts.UNREACHABLE)
+    assert slow.by_id["tries"] == page_texts.TRIES_LEFT.format(tries=MOST_TRIES - 1)

@@ -11,6 +11,7 @@ from bot import texts
 from bot.domain import LinkSource, StoreUnavailable
 from bot.page.connect_page import ConnectPage
 from bot.slack import ids
+from bot.texts import page as page_texts
 from bot.web import WSGIApplication
 from tests.support.connect_page import Page, call_page, link_in
 from tests.support.inprocess import STRANGER, TECH, WAIT, InProcessBot, MakeBot
@@ -80,10 +81,10 @@ def test_the_shared_accounts_password_is_refused_before_rescue_sees_it(bot: InPr
     path = path_of(link_in(message_for(bot, STRANGER, texts.CONNECT_LINK_INTRO[:40])))
     page = page_of(bot)
     form = call_page(page, "GET", path)
-    assert texts.PAGE_SHARED_NOTE in form.text  # said before anyone types
+    assert page_texts.SHARED_NOTE in form.text  # said before anyone types
     fields = {"form_token": form.form_token, "method": "password", "password": PASSWORD}
     refused = call_page(page, "POST", path, {**fields, "email": " shared.seat@HELPDESK.example "})
-    assert refused.by_id["error"] == texts.PAGE_SHARED_ACCOUNT
+    assert refused.by_id["error"] == page_texts.SHARED_ACCOUNT
     assert bot.rescue.sign_ins == []
     assert bot.store.get_link(bot.team_id, STRANGER) is None
 
@@ -139,7 +140,7 @@ def test_no_link_while_the_database_is_down_just_plain_words(bot: InProcessBot) 
     message = message_for(bot, STRANGER, "database")
     assert message["text"] == texts.DATABASE_NOT_ANSWERING
     down = call_page(page_of(bot), "GET", "/connect/" + "A" * 43)
-    assert (down.status, down.by_id["message"]) == (503, texts.PAGE_DATABASE)
+    assert (down.status, down.by_id["message"]) == (503, page_texts.DATABASE)
 
 
 def test_without_a_public_url_there_is_no_page_and_the_form_takes_a_code(

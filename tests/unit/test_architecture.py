@@ -119,7 +119,7 @@ def test_no_module_is_longer_than_a_sitting() -> None:
     assert {m: n for m, n in lengths.items() if n > MAX_LINES} == {}
 
 
-@pytest.mark.parametrize("module", ["bot.fields", "bot.texts"])
+@pytest.mark.parametrize("module", ["bot.fields", "bot.texts", "bot.texts.page"])
 def test_the_innermost_modules_import_nothing_of_lenspin(module: str) -> None:
     assert bot_imports(module) == set()
 

@@ -20,13 +20,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import texts
 from bot.accounts import Accounts
 from bot.connect import ConnectLinks
 from bot.domain import Requester
 from bot.page.connect_page import ConnectPage
 from bot.page.render import TEMPLATES, Html, Pages, Renderer
 from bot.rescue.models import Account
+from bot.texts import page as page_texts
 from tests.support.doubles import MemoryConnectLinks, MemoryRescue, MemoryStore
 
 NASTY = "<script>alert(\"x\" + 'y')</script> & co"
@@ -148,8 +148,8 @@ def test_refusal_413_has_its_status_line_the_page_headers_and_the_html() -> None
     assert "Allow" not in named
     text = body.decode()
     assert text.startswith("<!doctype html>")
-    assert f"<h1>{html.escape(texts.PAGE_PROBLEM_TITLE)}</h1>" in text
-    assert html.escape(texts.PAGE_BAD_REQUEST) in text
+    assert f"<h1>{html.escape(page_texts.PROBLEM_TITLE)}</h1>" in text
+    assert html.escape(page_texts.BAD_REQUEST) in text
     read(answer[2])
     assert dict(Pages().answer(405, "t", Html(""))[1])["Allow"] == "GET, HEAD, POST"
 
@@ -252,10 +252,10 @@ def test_every_page_kind_fills_every_placeholder_and_escapes_what_it_shows(
     assert f"'sha256-{digest}'" in dict(headers)["Content-Security-Policy"]
     if kind.startswith("form"):
         assert ESCAPED in text  # the user and workspace names in the heading
-        assert (html.escape(texts.PAGE_SHARED_NOTE) in text) is shared_code
+        assert (html.escape(page_texts.SHARED_NOTE) in text) is shared_code
     if kind == "form-with-error":
         assert 'value="&quot;&gt;&lt;script&gt;jane@example.com"' in text
-        assert html.escape(texts.PAGE_WRONG_PASSWORD) in text
+        assert html.escape(page_texts.WRONG_PASSWORD) in text
         assert 'id="error"' in text
     elif kind == "form":
         assert 'id="error"' not in text
