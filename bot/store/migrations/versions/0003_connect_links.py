@@ -31,9 +31,7 @@ def upgrade() -> None:
         sa.Column("used", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("token_hash", name="pk_lenspin_connect_links"),
     )
-    op.create_index(
-        "ix_lenspin_connect_links_expires_at", "lenspin_connect_links", ["expires_at"]
-    )
+    op.create_index("ix_lenspin_connect_links_expires_at", "lenspin_connect_links", ["expires_at"])
 
 
 def downgrade() -> None:
