@@ -15,10 +15,11 @@ from bot.fields import FIELD_KEYS
 from bot.store.crypto import Keyring
 from bot.store.db import ANSWER_TIMEOUT, immediate, make_engine, upsert
 from bot.store.faults import Outage, guarded
-from bot.store.models import AuditRow, LinkRow, PacingRow, QueueRow, require_aware
+from bot.store.models import AuditRow, LinkRow, PacingRow, QueueRow, WatchRow, require_aware
 from bot.store.pacer import DatabasePacer, FallbackPacer, LocalPacer
 from bot.store.schema import check_schema, migrate
 from bot.store.seats import DatabaseSeats
+from bot.store.watches import DatabaseWatches
 
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
@@ -97,6 +98,8 @@ class Store:
         kinds = (
             ("auth codes of connected accounts", LinkRow.auth_code_encrypted, LinkRow.linked_at),
             ("PINs in the audit trail", AuditRow.pin_encrypted, AuditRow.id),
+            ("auth codes of watched PINs", WatchRow.auth_code_encrypted, WatchRow.id),
+            ("reply handles of watched PINs", WatchRow.reply_encrypted, WatchRow.id),
         )
         with self._reading() as session:
             for what, column, order in kinds:
@@ -138,6 +141,10 @@ class Store:
             name=self._keyring.pacing_name,
             guard=self._outage.guard,
         )
+
+    def watches(self) -> DatabaseWatches:
+        """Watched PINs and each watched queue's turn, shared by every process (bot.watch)."""
+        return DatabaseWatches(self._engine, self._keyring, guard=self._outage.guard)
 
     # Linked Rescue accounts
 
@@ -282,6 +289,10 @@ class Store:
             QueueRow.request_id, QueueRow.created < cutoff
         )
 
+    def purge_watches(self, older_than: datetime) -> int:
+        """Delete watches that ended before older_than (and forgotten ones); return how many."""
+        return self.watches().purge(older_than)
+
     def export_audit(self, since: datetime) -> Iterator[AuditRecord]:
         """Requests made at or after since, oldest first, fetched in batches as iterated.
 
@@ -317,7 +328,7 @@ class Store:
                     # The query picked only rows whose PIN is not NULL; its type cannot say so.
                     row.pin_encrypted = self._keyring.rotate(cast(str, row.pin_encrypted))
             if not rows:
-                return rewritten
+                return rewritten + self.watches().rotate()
             rewritten += len(rows)
             after = rows[-1].id
 
@@ -361,6 +372,9 @@ class Store:
             code_source=CodeSource(row.code_source),
             result=row.result,
             latency_ms=row.latency_ms,
+            session_state=row.session_state,
+            connect_seconds=row.connect_seconds,
+            pickup_seconds=row.pickup_seconds,
             pin=(
                 self._keyring.decrypt(row.pin_encrypted)
                 if with_pin and row.pin_encrypted is not None

@@ -84,6 +84,7 @@ class MemoryStore:
         self._ids = itertools.count(1)
         self.purges: list[datetime] = []
         self.pacing_purges: list[datetime] = []
+        self.watch_purges: list[datetime] = []
         # One for the store, as the database is one for every process.
         self.places = MemorySeats()
         # Set to a StoreError to make every link and audit read or write raise it.
@@ -174,6 +175,11 @@ class MemoryStore:
     def purge_pacing(self, older_than: datetime) -> int:
         with self._lock:
             self.pacing_purges.append(older_than)
+            return 0
+
+    def purge_watches(self, older_than: datetime) -> int:
+        with self._lock:
+            self.watch_purges.append(older_than)
             return 0
 
     @property
