@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import Settings, database_unreachable
 from bot.domain import SecretUnreadable, StoreUnavailable
 from bot.rescue.errors import Rejected, Timeout, Unavailable
-from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode
+from bot.rescue.models import Account, AccountResult, ResultEnum
 from bot.store import Keyring, SchemaOutdated, Store
 
 if TYPE_CHECKING:
@@ -41,7 +41,8 @@ SLACK_ADVICE = {
     ),
 }
 
-RESCUE_ADVICE: dict[ResultCode | AuthResult | AccountResult, str] = {
+# Keyed by any result enum, so a Rejected from any operation looks its advice up.
+RESCUE_ADVICE: dict[ResultEnum, str] = {
     AccountResult.INVALID_SECRET_AUTH_CODE: (
         "Rescue does not accept RESCUE_AUTH_CODE: it is mistyped, or a newer code was requested "
         "for that account since (which voids the old one). Get a new code (README, step 2) "

@@ -20,6 +20,9 @@ class PinField:
     required: bool = False
     # Shown in the admin's CSV export; custom fields may hold internal notes, so they are not.
     exported: bool = False
+    # Rescue's element for this field in a queued session (getSession_V3's SESSION_V3), or
+    # None where sessions do not carry it (the tracking field).
+    session_element: str | None = None
 
     @property
     def setting(self) -> str:
@@ -49,12 +52,13 @@ PIN_FIELDS: tuple[PinField, ...] = (
         64,
         required=True,
         exported=True,
+        session_element="sCustomField0",
     ),
-    PinField("custom1", "sCField1", "Custom field 1", "", 512),
-    PinField("custom2", "sCField2", "Custom field 2", "", 512),
-    PinField("custom3", "sCField3", "Custom field 3", "", 256),
-    PinField("custom4", "sCField4", "Custom field 4", "", 64),
-    PinField("custom5", "sCField5", "Custom field 5", "", 64),
+    PinField("custom1", "sCField1", "Custom field 1", "", 512, session_element="sCustomField1"),
+    PinField("custom2", "sCField2", "Custom field 2", "", 512, session_element="sCustomField2"),
+    PinField("custom3", "sCField3", "Custom field 3", "", 256, session_element="sCustomField3"),
+    PinField("custom4", "sCField4", "Custom field 4", "", 64, session_element="sCustomField4"),
+    PinField("custom5", "sCField5", "Custom field 5", "", 64, session_element="sCustomField5"),
     PinField(
         "tracking",
         "sTracking0",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
@@ -23,7 +23,10 @@ from bot.rescue.models import (
     AuthResult,
     Pin,
     PinRequest,
+    QueueSession,
     ResultCode,
+    SessionResult,
+    SessionStatus,
     is_xml_safe,
 )
 from bot.rescue.reading import LiberalReader
@@ -44,7 +47,11 @@ _MAX_RAW = 80
 _MISSING = object()
 
 # Constrained rather than bound to ResultEnum: these are what Rejected can carry.
-_Result = TypeVar("_Result", ResultCode, AuthResult, AccountResult)
+_Result = TypeVar("_Result", ResultCode, AuthResult, AccountResult, SessionResult)
+# Where getSession_V3's SESSION_V3 elements carry the PIN fields, by lenspin's key.
+_SESSION_FIELDS = {f.key: f.session_element for f in PIN_FIELDS if f.session_element}
+# iNodeID is an xsd:int; node ids (technicians, channels) are positive.
+_MAX_INT32 = 2**31 - 1
 
 
 class RescueClient:
@@ -157,6 +164,25 @@ class RescueClient:
             console_running=running,
         )
 
+    def get_sessions(self, auth_code: str, node_id: int) -> list[QueueSession]:
+        """List the sessions in node_id's queue (a technician's iTechID, or a channel).
+
+        An empty or absent list is no session. Raise Rejected, Unavailable or Timeout.
+        """
+        if not _is_int(node_id) or not 0 < node_id <= _MAX_INT32:
+            raise ValueError("node_id must be a positive 32-bit integer")
+        operation = "getSession_V3"
+        # eNodeRef (NODE or CHANNEL) is left out, as public clients leave it: Rescue's default.
+        reply = self._ask(
+            operation, SessionResult.OK, {"sAuthCode": auth_code}, {"iNodeID": node_id}
+        )
+        listed = getattr(reply, "aSessions", None)
+        raw_sessions = getattr(listed, "SESSION_V3", None) if listed is not None else None
+        sessions = [_session(raw) for raw in raw_sessions or ()]
+        if any(session is None for session in sessions):
+            raise _unusable(operation, "session id")
+        return [session for session in sessions if session is not None]
+
     def close(self) -> None:
         """Release pooled connections (a session passed in stays open)."""
         if self._own_session:
@@ -190,17 +216,17 @@ class RescueClient:
         operation: str,
         ok: _Result,
         fields: dict[str, str],
-        flags: dict[str, bool] | None = None,
+        typed: Mapping[str, bool | int] | None = None,
         *,
         parse: Callable[[object], _Result] | None = None,
     ) -> Any:
         """Send one operation and return zeep's reply if its result is ok, else raise.
 
-        fields are the text values (checked before sending); flags the booleans; parse reads
-        the result code (by default the enum of ok).
+        fields are the text values (checked before sending); typed the booleans and numbers;
+        parse reads the result code (by default the enum of ok).
         """
         _require_xml_safe(fields)
-        reply, elapsed_ms = self._call(operation, **fields, **(flags or {}))
+        reply, elapsed_ms = self._call(operation, **fields, **(typed or {}))
         code, raw = self._result(operation, reply, parse or type(ok).parse, elapsed_ms)
         if code is not ok:
             raise Rejected(code, raw)
@@ -228,6 +254,35 @@ def _auth_code(operation: str, reply: Any) -> str:
     if not code:
         raise _unusable(operation, "auth code")
     return code
+
+
+def _session(raw: Any) -> QueueSession | None:
+    """Read one SESSION_V3, or None without a usable iID.
+
+    ASMX leaves out a null string, so an absent text reads as ""; an absent waiting time reads
+    as None, and a status lenspin does not know as UNKNOWN (its sStatus says what it is).
+    """
+    session_id = getattr(raw, "iID", None)
+    if not _is_int(session_id):
+        return None
+    waiting = getattr(raw, "iWaitingTimeInSec", None)
+    status = getattr(raw, "bStatus", None)
+    return QueueSession(
+        session_id=session_id,
+        status=SessionStatus.parse(status),
+        status_text=_text(getattr(raw, "sStatus", None)),
+        raw_status=_text(status),
+        waiting_seconds=waiting if _is_int(waiting) else None,
+        # As sent, spaces and all: the watcher compares them with what lenspin asked for.
+        fields={
+            key: _as_sent(getattr(raw, element, None)) for key, element in _SESSION_FIELDS.items()
+        },
+        technician=_text(getattr(raw, "sTechnician", None)),
+    )
+
+
+def _as_sent(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _is_int(value: object) -> TypeGuard[int]:

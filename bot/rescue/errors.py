@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rescue.models import AccountResult, AuthResult, ResultCode
+from bot.rescue.models import AccountResult, AuthResult, ResultCode, SessionResult
 
 
 class RescueError(Exception):
@@ -12,7 +12,9 @@ class RescueError(Exception):
 class Rejected(RescueError):
     """Rescue answered, with a result code other than OK (of the operation's own enum)."""
 
-    def __init__(self, code: ResultCode | AuthResult | AccountResult, raw: str = "") -> None:
+    def __init__(
+        self, code: ResultCode | AuthResult | AccountResult | SessionResult, raw: str = ""
+    ) -> None:
         super().__init__(f"Rescue answered {raw or code.value}")
         self.code = code
         self.raw = raw

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Protocol, Self
 
 from bot.fields import NAME, field_values
 
@@ -99,6 +99,81 @@ class AccountResult(ResultEnum):
     INVALID_SECRET_AUTH_CODE = "getAccount_Invalid_SecretAuthCode"  # noqa: S105 (a name)
     USER_DELETED_OR_DISABLED = "getAccount_User_Deleted_Or_Disabled"
     UNKNOWN = _UNKNOWN
+
+
+class SessionResult(ResultEnum):
+    """The result enum of getSession_V3, plus UNKNOWN."""
+
+    OK = "getSession_OK"
+    ERROR = "getSession_Error"
+    NOT_LOGGED_IN = "getSession_NotLoggedIn"
+    INVALID_NODE = "getSession_InvalidParam_NodeID"
+    INVALID_SECRET_AUTH_CODE = "getSession_Invalid_SecretAuthCode"  # noqa: S105 (a name)
+    USER_DELETED_OR_DISABLED = "getSession_User_Deleted_Or_Disabled"
+    UNKNOWN = _UNKNOWN
+
+
+class SessionStatus(enum.Enum):
+    """A queued session's bStatus (API-NOTES, getSession_V3), plus UNKNOWN for anything new.
+
+    Rescue has more values than public clients list (the SESSION_UACCESS_* and SESSION_CLOSED_*
+    families among them): those parse as UNKNOWN, shown by their sStatus text.
+    """
+
+    STARTING = "SESSION_STARTING"
+    CONNECTING = "SESSION_CONNECTING"
+    WAITING = "SESSION_WAITING"
+    OFFLINE = "SESSION_OFFLINE"
+    PICKED_UP = "SESSION_PICKEDUP"  # sStatus "Active"
+    CLOSED_BY_CUSTOMER = "SESSION_CLOSEDBYCUSTOMER"
+    CLOSED_BY_TECHNICIAN = "SESSION_CLOSEDBYTECHNICIAN"
+    TRANSFERRING_NOT_PICKED_UP = "SESSION_TRANSFERINGBUTNOTPICKEDUP"  # Rescue's one R
+    REVOKED = "SESSION_REVOKED"
+    CUSTOMER_LEFT_NOT_PICKED_UP = "SESSION_CUSTOMERLEFTSESSION_WASNOTPICKEDUP"
+    WAITING_TIMEOUT_PICKED_UP = "SESSION_WAITINGTIMEOUT_PICKEDUP"
+    WAITING_TIMEOUT_NOT_PICKED_UP = "SESSION_WAITINGTIMEOUT_NOTPICKEDUP"
+    SYSTEM_TIMEOUT_PICKED_UP = "SESSION_SYSTEMTIMEOUT_PICKEDUP"
+    SYSTEM_TIMEOUT_NOT_PICKED_UP = "SESSION_SYSTEMTIMEOUT_NOTPICKEDUP"
+    ON_HOLD = "SESSION_ONHOLD"
+    REBOOTING = "SESSION_REBOOTING"
+    CONNECTION_PROBLEM = "SESSION_CONNECTIONPROBLEM"
+    CLOSED_BY_WAITING_CUSTOMER = "SESSION_CLOSEDBYWAITINGCUSTOMER"
+    CLOSED_BY_ACTIVE_CUSTOMER = "SESSION_CLOSEDBYACTIVECUSTOMER"
+    TERMS_DECLINED = "SESSION_TERMSANDCONDITIONSDECLINED"
+    NOT_SUPPORTED = "SESSION_STATUS_NOT_SUPPORTED_VALUE"  # Rescue's own "no value for this"
+    UNKNOWN = _UNKNOWN
+
+    @classmethod
+    def parse(cls, value: object) -> SessionStatus:
+        """Map Rescue's bStatus to a member; anything unrecognised becomes UNKNOWN."""
+        text = str(value or "").strip()
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class QueueSession:
+    """One session in a technician's (or channel's) queue, as getSession_V3 lists it."""
+
+    session_id: int  # iID
+    status: SessionStatus  # bStatus; UNKNOWN for a value lenspin does not know
+    status_text: str  # sStatus, Rescue's words for the status: what to show for UNKNOWN
+    raw_status: str  # bStatus as Rescue sent it
+    waiting_seconds: int | None  # iWaitingTimeInSec: since the last status change; None if absent
+    # The PIN fields the session carries by key (bot.fields: "name", "custom1".."custom5"; the
+    # tracking field is not in Rescue's list, so not here). Customer data: kept out of repr.
+    fields: Mapping[str, str] = field(repr=False)
+    technician: str  # sTechnician
+
+
+class SessionSource(Protocol):
+    """Anything that lists a queue's sessions: the Rescue client or a stand-in."""
+
+    def get_sessions(self, auth_code: str, node_id: int) -> list[QueueSession]:
+        """The sessions in node_id's queue; raise a RescueError on failure."""
+        ...
 
 
 @dataclass(frozen=True)

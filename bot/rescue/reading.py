@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +24,27 @@ _MAX_NAME = 80
 _MAX_NOTED = 256
 _noted: set[tuple[str, str]] = set()
 _noted_lock = threading.Lock()
+# How deep types nest inside a response before fitting stops (the WSDL's go two levels).
+_MAX_DEPTH = 4
 
 
 @dataclass(frozen=True)
 class _Shape:
-    """One operation's response as the WSDL describes it."""
+    """One element's children as the WSDL describes them (a response, or a type within it)."""
 
     namespace: str
-    response: str  # the local name of the response element
     order: Mapping[str, int]  # each child's local name -> its place in the sequence
     required: frozenset[str]  # the children with minOccurs >= 1
+    repeated: frozenset[str]  # the children that may come more than once (maxOccurs > 1)
+    nested: Mapping[str, _Shape]  # the children with children of their own, fitted in turn
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One operation's response: its element's local name and its shape."""
+
+    response: str
+    shape: _Shape
 
 
 class LiberalReader(zeep.Plugin):
@@ -44,67 +56,98 @@ class LiberalReader(zeep.Plugin):
     answer) and, with an unknown element in the middle, loses every element after it.
     So zeep stays strict and this, run on the parsed envelope before zeep reads it, drops the
     elements the WSDL does not know, puts the known ones in the WSDL's order, and refuses an
-    answer lacking a required element or holding one twice.
+    answer lacking a required element or holding one twice; at every level, so the sessions
+    inside getSession_V3's list are fitted as the response itself is.
     """
 
     def __init__(self, binding: Any) -> None:
         """Learn the response shape of each operation of binding (a zeep binding)."""
-        self._shapes = {name: _shape(op) for name, op in binding.all().items()}
+        self._answers = {name: _answer(op) for name, op in binding.all().items()}
 
     def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
         """Fit the answer to operation's response in place; raise Unavailable if it cannot."""
         name = str(getattr(operation, "name", ""))
-        shape = self._shapes.get(name)
+        answer = self._answers.get(name)
         body = _child(envelope, "Body")
-        if shape is not None and body is not None:
-            _fit(name, shape, body)
+        if answer is not None and body is not None:
+            _fit_body(name, answer, body)
         return envelope, http_headers
 
 
-def _shape(operation: Any) -> _Shape:
+def _answer(operation: Any) -> _Answer:
     element = operation.output.body
-    children = [child for _, child in element.type.elements]
+    return _Answer(response=str(element.qname.localname), shape=_shape(element, _MAX_DEPTH))
+
+
+def _shape(element: Any, depth: int) -> _Shape:
+    children = [child for _, child in _elements(element)]
+    nested = {}
+    for child in children:
+        if depth > 0 and _elements(child):
+            nested[str(child.qname.localname)] = _shape(child, depth - 1)
     return _Shape(
         namespace=str(element.qname.namespace),
-        response=str(element.qname.localname),
         order={str(child.qname.localname): index for index, child in enumerate(children)},
         required=frozenset(
             str(child.qname.localname) for child in children if child.min_occurs >= 1
         ),
+        repeated=frozenset(
+            str(child.qname.localname)
+            for child in children
+            if child.max_occurs == "unbounded" or child.max_occurs > 1
+        ),
+        nested=nested,
     )
 
 
-def _fit(operation: str, shape: _Shape, body: Any) -> None:
-    """Leave the response element alone in body, its children the WSDL's, in its order."""
-    responses = [child for child in body if _is(child, shape, shape.response)]
+def _elements(element: Any) -> list[tuple[str, Any]]:
+    """The child elements of element's type, as zeep lists them; none for a simple type."""
+    return list(getattr(element.type, "elements", None) or [])
+
+
+def _fit_body(operation: str, answer: _Answer, body: Any) -> None:
+    """Leave the response element alone in body, fitted to the WSDL."""
+    shape = answer.shape
+    responses = [child for child in body if _is(child, shape, answer.response)]
     if not responses:
         return  # a fault, or an answer to something else: zeep says what it is
     if len(responses) > 1:
-        raise Unavailable(f"Rescue answered {shape.response} more than once")
+        raise Unavailable(f"Rescue answered {answer.response} more than once")
     response = responses[0]
     for other in body:
         if other is not response and isinstance(other.tag, str):
             _note(operation, other, shape)
     # zeep reads the body's first child as the answer: an element ahead of it would be taken.
     body[:] = [response]
-    known: list[Any] = []
-    for child in response:
+    _fit(operation, shape, response)
+
+
+def _fit(operation: str, shape: _Shape, element: Any) -> None:
+    """Leave element's children the WSDL's, in its order, and fit theirs in turn."""
+    known: list[tuple[str, Any]] = []
+    for child in element:
         if not isinstance(child.tag, str):
             continue  # a processing instruction: nothing zeep should read
-        if any(_is(child, shape, name) for name in shape.order):
-            known.append(child)
+        qname = etree.QName(child)
+        if qname.localname in shape.order and qname.namespace in (None, shape.namespace):
+            known.append((qname.localname, child))
         else:
             _note(operation, child, shape)
-    names = [etree.QName(child).localname for child in known]
-    missing = sorted(shape.required.difference(names))
+    counts = Counter(name for name, _ in known)
+    missing = sorted(shape.required.difference(counts))
     if missing:
         raise Unavailable(f"Rescue answered without {missing[0]}")
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(name for name, n in counts.items() if n > 1 and name not in shape.repeated)
     if twice:
         # Which of two PINs (or results) would be the one? Neither: refuse the answer.
         raise Unavailable(f"Rescue answered {twice[0]} more than once")
-    known.sort(key=lambda child: shape.order[etree.QName(child).localname])
-    response[:] = known
+    # A stable sort: repeated elements (the sessions of a list) keep the order they came in.
+    known.sort(key=lambda item: shape.order[item[0]])
+    element[:] = [child for _, child in known]
+    for name, child in known:
+        inner = shape.nested.get(name)
+        if inner is not None:
+            _fit(operation, inner, child)
 
 
 def _is(element: Any, shape: _Shape, name: str) -> bool:
