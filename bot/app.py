@@ -33,6 +33,7 @@ from bot.slack.deps import SlackDeps
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups, profile_email
 from bot.slack.listeners import register
+from bot.watch import WatchStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -73,6 +74,10 @@ class StoreApi(LinkStore, AuditLog, Purgeable, Protocol):
 
     def seats(self, *, lifetime: float) -> Seats:
         """Places in line counted for every process using this store; older ones expire."""
+        ...
+
+    def watches(self) -> WatchStore:
+        """Watched PINs and each watched queue's turn, shared by every process (bot.watch)."""
         ...
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.fields import NAME, TRACKING
+from bot.fields import NAME, PIN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -170,9 +170,13 @@ class Watch:
         return elapsed_seconds(self.status_since, now)
 
 
+# The PIN fields a queued session carries (all but the tracking field), in Rescue's order.
+SESSION_KEYS: tuple[str, ...] = tuple(f.key for f in PIN_FIELDS if f.session_element)
+
+
 def session_fields(fields: Mapping[str, str]) -> dict[str, str]:
-    """The fields a queued session carries: every PIN field but the tracking field."""
-    return {key: value for key, value in fields.items() if key != TRACKING}
+    """The fields of a PIN request that its session in the queue carries, by key."""
+    return {key: fields.get(key, "") for key in SESSION_KEYS}
 
 
 def elapsed_seconds(start: datetime | None, end: datetime | None) -> int | None:

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.fields import PIN_FIELDS, TRACKING
+from bot.domain import SESSION_KEYS
+from bot.fields import PIN_FIELDS
 
 # Alembic's bookkeeping table, prefixed like the others so lenspin can share a database.
 VERSION_TABLE = "lenspin_alembic_version"
@@ -165,8 +166,9 @@ class ConnectLinkRow(Base):
     used: Mapped[bool] = mapped_column(Boolean)
 
 
-# The PIN fields a queued session carries, as the watches table keeps them.
-WATCHED_FIELDS: tuple[str, ...] = tuple(f.key for f in PIN_FIELDS if f.key != TRACKING)
+# The PIN fields a queued session carries, as the watches table keeps them (a new one needs a
+# migration, as a new audit column does).
+WATCHED_FIELDS: tuple[str, ...] = SESSION_KEYS
 
 
 class WatchRow(Base):

@@ -6,7 +6,18 @@ the one module that names where they live.
 
 from __future__ import annotations
 
-from tests.support.doubles import MemoryPacer, MemoryRescue, MemorySeats, MemoryStore, PinCall
+from tests.support.doubles import (
+    MemoryPacer,
+    MemoryRescue,
+    MemorySeats,
+    MemorySessions,
+    MemoryStore,
+    MemoryWatches,
+    PinCall,
+    SessionCall,
+    VirtualClock,
+    queued,
+)
 from tests.support.records import entry
 from tests.support.standins import (
     ACCOUNT_ID,
@@ -98,7 +109,9 @@ __all__ = [
     "MemoryPacer",
     "MemoryRescue",
     "MemorySeats",
+    "MemorySessions",
     "MemoryStore",
+    "MemoryWatches",
     "OpenedModal",
     "PinCall",
     "Redirect",
@@ -106,6 +119,8 @@ __all__ = [
     "Reset",
     "ResponsePost",
     "Result",
+    "SessionCall",
+    "VirtualClock",
     "WebProcess",
     "app_env",
     "build_response",
@@ -119,6 +134,7 @@ __all__ = [
     "next_tech",
     "open_pin_modal",
     "procfile_command",
+    "queued",
     "run_bot",
     "send_event",
     "settings_for",
