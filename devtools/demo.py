@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from bot.slack import ids
 from bot.store import Keyring, Store, generate_key
-from devtools.fake_rescue import FakeRescue
+from devtools.fake_rescue import PICKED_UP, WAITING, Customer, FakeRescue, Stage
 from devtools.fake_slack import FakeSlack
 from devtools.scenario import open_pin_modal, submit_pin_modal
 from devtools.web_process import WebProcess
@@ -19,6 +19,9 @@ DEMO_AUTH_CODE = "demo0auth0code0for0the0stand0in0rescue0only"
 DEMO_USER = "U0DEMOTECH"
 # Rescue may return fewer than six digits; the demo shows lenspin padding them.
 DEMO_PIN = "4821"
+# In the stand-in Rescue, the customer enters the PIN a few seconds after it is issued: their
+# session waits in the technician's queue, then the technician picks it up.
+DEMO_CUSTOMER = Customer(after=3.0, stages=(Stage(WAITING, seconds=5.0), Stage(PICKED_UP)))
 TYPED = {
     ids.field_block("custom1"): "Printer on floor 3 won't feed paper",
     ids.field_block("tracking"): "INC-20418",
@@ -38,6 +41,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
     ):
         say(f"Stand-in Slack API:  {slack.api_url}")
         say(f"Stand-in Rescue API: {rescue.url}")
+        rescue.sessions.on_pin(rescue.tech_id(DEMO_AUTH_CODE), DEMO_CUSTOMER)
         key = generate_key()
         database = tempfile.TemporaryDirectory(prefix="lenspin-demo-")
         database_url = f"sqlite:///{Path(database.name) / 'lenspin.sqlite3'}"
@@ -83,6 +87,13 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             )
             for line in render(message["blocks"]):
                 say(f"  | {line}")
+            say()
+            waiting = DEMO_CUSTOMER.stages[0]
+            say(
+                f"In the stand-in Rescue, the customer enters the PIN: their session waits in "
+                f"the queue {DEMO_CUSTOMER.after:g} s after the PIN, and is picked up "
+                f"{waiting.seconds:g} s later."
+            )
         database.cleanup()
     return 0
 

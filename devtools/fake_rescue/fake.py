@@ -7,11 +7,12 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from devtools.fake_rescue.faults import Answer, Behaviour, Result, render
 from devtools.fake_rescue.operations import Directory
 from devtools.fake_rescue.server import ENDPOINT_PATH, RescueCall, RescueServer, RescueServer6
+from devtools.fake_rescue.sessions import GET_SESSION, Queues
 from devtools.fake_rescue.soap import Inspection
 
 # How long stop() waits for handler threads before giving up on them (they are daemons).
@@ -30,7 +31,12 @@ class FakeRescue:
         rate_limit: float | None = 1.0,
         pins: Iterable[str] | None = None,
         sso_own_names: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """Make a fake (start() serves it); clock times the sessions getSession_V3 lists.
+
+        Pass a ManualClock as clock to move the queues' time on without waiting.
+        """
         self._host = host
         self._port = port
         self._lock = threading.Lock()
@@ -38,7 +44,9 @@ class FakeRescue:
         self._calls: list[RescueCall] = []
         self._queue: deque[Behaviour] = deque()
         self._default: Behaviour = Result()
-        self._directory = Directory(rate_limit=rate_limit, pins=pins)
+        # getSession_V3's queues: scripted per node, read on clock (fake.sessions.on_pin...).
+        self.sessions = Queues(clock)
+        self._directory = Directory(rate_limit=rate_limit, pins=pins, queues=self.sessions)
         self._server: RescueServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -132,6 +140,10 @@ class FakeRescue:
         """Make a code valid, as if its technician had requested it."""
         self._directory.add_auth_code(code)
 
+    def tech_id(self, auth_code: str) -> int:
+        """The node getSession_V3 takes for this code's technician (getAccount_v2's iTechID)."""
+        return self._directory.tech_id(auth_code)
+
     def add_account(self, email: str, password: str) -> None:
         """Create a Rescue login that requestAuthCode accepts."""
         self._directory.add_account(email, password)
@@ -145,14 +157,16 @@ class FakeRescue:
         self._directory.set_sso_own_names(own)
 
     def reset(self) -> None:
-        """Forget calls, behaviours and rate-limit state; every Technician Console runs again.
+        """Forget calls, behaviours, rate-limit state and every queue's sessions and scripts.
 
-        requestAuthCodeSSO's results go back to the spelling the constructor chose.
+        Every Technician Console runs again; requestAuthCodeSSO's results go back to the
+        spelling the constructor chose. The clock is left as it is.
         """
         with self._lock:
             self._calls.clear()
             self._queue.clear()
             self._default = Result()
+        self.sessions.reset()
         self._directory.reset()
         self._directory.set_sso_own_names(self._sso_own_names)
 
@@ -195,7 +209,12 @@ class FakeRescue:
             self._calls.append(call)
             self._calls_changed.notify_all()
 
-    def _next_behaviour(self) -> Behaviour:
+    def _next_behaviour(self, inspection: Inspection, received_at: float) -> Behaviour:
+        if inspection.operation == GET_SESSION:
+            # A node's own script comes first; without one, the shared queue as for any call.
+            scripted = self.sessions.polled(inspection.fields, received_at)
+            if scripted is not None:
+                return scripted
         with self._lock:
             return self._queue.popleft() if self._queue else self._default
 

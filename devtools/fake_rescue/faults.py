@@ -9,6 +9,7 @@ from devtools.fake_rescue.operations import OPERATIONS, PIN_OK, Directory, Outco
 from devtools.fake_rescue.soap import (
     CONTENT_TYPES,
     HTML,
+    Child,
     Inspection,
     build_answer,
     build_fault,
@@ -183,7 +184,7 @@ def _response(
     return build_answer(inspection.version, operation, children)
 
 
-def _amended(children: list[tuple[str, str]], amend: Amend) -> list[tuple[str, str]]:
+def _amended(children: list[Child], amend: Amend) -> list[Child]:
     """The response's children as Amend reshapes them."""
     kept = [child for child in children if child[0] not in amend.omit]
     if amend.reverse:

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from devtools.fake_rescue.soap import is_true
+from devtools.fake_rescue.sessions import GET_SESSION, Queues, parse_node
+from devtools.fake_rescue.soap import Child, is_true
 
 if TYPE_CHECKING:
     from devtools.fake_rescue.faults import Result
@@ -35,10 +36,13 @@ _AUTH_PREFIX = "requestAuthCode_"
 _SSO_PREFIX = "requestAuthCodeSSO_"
 ACCOUNT_OK = "getAccount_OK"
 ACCOUNT_INVALID_AUTH_CODE = "getAccount_Invalid_SecretAuthCode"
+SESSION_OK = "getSession_OK"
+SESSION_INVALID_NODE = "getSession_InvalidParam_NodeID"
+SESSION_INVALID_AUTH_CODE = "getSession_Invalid_SecretAuthCode"
 
 Fields = Mapping[str, str | None]
 # A result code and the further values of the response, in order.
-Outcome = tuple[str, list[tuple[str, str]]]
+Outcome = tuple[str, list[Child]]
 
 
 @dataclass
@@ -68,8 +72,11 @@ class _SsoCompany:
 class Directory:
     """The technicians Rescue knows, their codes and consoles, and the pace of their PINs."""
 
-    def __init__(self, *, rate_limit: float | None, pins: Iterable[str] | None) -> None:
+    def __init__(
+        self, *, rate_limit: float | None, pins: Iterable[str] | None, queues: Queues
+    ) -> None:
         self._lock = threading.Lock()
+        self._queues = queues
         self._rate_limit = rate_limit
         self._codes: dict[str, _Identity] = {}
         self._console_running: dict[str, bool] = {}
@@ -119,6 +126,11 @@ class Directory:
         with self._lock:
             self._sso_own_names = own
 
+    def tech_id(self, auth_code: str) -> int:
+        """The node (iTechID) of the technician a valid code belongs to; KeyError if unknown."""
+        with self._lock:
+            return self._codes[auth_code].tech_id
+
     def reset(self) -> None:
         """Forget the PIN pace; every Technician Console runs again."""
         with self._lock:
@@ -158,7 +170,8 @@ class Directory:
         """requestLensPINCodeV2/V3: a PIN for a valid code whose console runs, at Rescue's pace."""
         auth_code = fields.get("sAuthCode") or ""
         with self._lock:
-            if auth_code not in self._codes:
+            identity = self._codes.get(auth_code)
+            if identity is None:
                 return PIN_INVALID_AUTH_CODE, [("sPINCode", "")]
             running = self._console_running.get(auth_code, True)
             if not running and not is_true(fields.get("bNoTechConsole")):
@@ -168,16 +181,22 @@ class Directory:
             if limit is not None and last is not None and received_at - last < limit:
                 return PIN_POLL_RATE, [("sPINCode", "")]
             self._last_pin_at[auth_code] = max(received_at, last or received_at)
-            return PIN_OK, [("sPINCode", self._next_pin_locked())]
+            pin = self._next_pin_locked()
+        self._queues.pin_issued(identity.tech_id, pin, fields)
+        return PIN_OK, [("sPINCode", pin)]
 
     def lens_pin_forced(self, fields: Fields, result: Result) -> Outcome:
         """The PIN operations' answer to a forced Result."""
         pin = result.pin
-        if pin is None:
-            # Rescue only hands out a PIN with _OK; an error with a PIN would be a new failure
-            # mode nobody asked for (pass pin= explicitly to get one).
-            with self._lock:
+        with self._lock:
+            if pin is None:
+                # Rescue only hands out a PIN with _OK; an error with a PIN would be a new
+                # failure mode nobody asked for (pass pin= explicitly to get one).
                 pin = self._next_pin_locked() if result.code == PIN_OK else ""
+            identity = self._codes.get(fields.get("sAuthCode") or "")
+        if result.code == PIN_OK and pin and identity is not None:
+            # A forced PIN is a PIN all the same: a customer scripted for it connects.
+            self._queues.pin_issued(identity.tech_id, pin, fields)
         return result.code, [("sPINCode", pin)]
 
     def auth_code(self, fields: Fields, received_at: float) -> Outcome:
@@ -239,7 +258,7 @@ class Directory:
         """getAccount_v2's answer to a forced Result."""
         return result.code, self._account_values(fields.get("sAuthCode") or "")[1]
 
-    def _account_values(self, auth_code: str) -> tuple[bool, list[tuple[str, str]]]:
+    def _account_values(self, auth_code: str) -> tuple[bool, list[Child]]:
         with self._lock:
             identity = self._codes.get(auth_code)
             running = self._console_running.get(auth_code, True)
@@ -260,6 +279,28 @@ class Directory:
             ("sEmail", identity.email),
             ("bTcRunning", "true" if running else "false"),
         ]
+
+    def sessions(self, fields: Fields, received_at: float) -> Outcome:
+        """getSession_V3: the sessions in a node's queue, for a valid code.
+
+        A node is valid for a code if it is the code's own technician or anything scripted
+        (another technician's queue, a channel): who may see which queue is not modelled.
+        """
+        with self._lock:
+            identity = self._codes.get(fields.get("sAuthCode") or "")
+        if identity is None:
+            return SESSION_INVALID_AUTH_CODE, []
+        node = parse_node(fields.get("iNodeID"))
+        if node is None or node <= 0 or (node != identity.tech_id and not self._queues.knows(node)):
+            return SESSION_INVALID_NODE, []
+        return SESSION_OK, [("aSessions", self._queues.listing(node))]
+
+    def sessions_forced(self, fields: Fields, result: Result) -> Outcome:
+        """getSession_V3's answer to a forced Result: the node's queue with an OK, else none."""
+        node = parse_node(fields.get("iNodeID"))
+        if result.code != SESSION_OK:
+            return result.code, []
+        return result.code, [("aSessions", self._queues.listing(node) if node else [])]
 
 
 @dataclass(frozen=True)
@@ -282,6 +323,7 @@ OPERATIONS: dict[str, Operation] = {
     "requestAuthCode": Operation(Directory.auth_code, Directory.auth_code_forced),
     "requestAuthCodeSSO": Operation(Directory.auth_code_sso, Directory.auth_code_sso_forced),
     "getAccount_v2": Operation(Directory.account, Directory.account_forced),
+    GET_SESSION: Operation(Directory.sessions, Directory.sessions_forced),
 }
 # What the request checks need to know of each operation.
 SIGNATURES = {name: operation.booleans for name, operation in OPERATIONS.items()}

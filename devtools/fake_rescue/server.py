@@ -163,7 +163,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 page = html_page(rejection.message, rejection.message)
                 self._send(Answer(rejection.status, HTML, page))
             return
-        self._perform(fake._next_behaviour(), inspection, received_at, drip=None)
+        self._perform(
+            fake._next_behaviour(inspection, received_at), inspection, received_at, drip=None
+        )
 
     def _on_endpoint(self) -> bool:
         # IIS matches paths case-insensitively.

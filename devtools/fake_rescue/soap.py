@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from lxml import etree
 
@@ -24,6 +24,8 @@ _DEFAULT_NS = cast("dict[str, str]", {None: NS})
 
 # Operation name -> the names of its boolean fields: what the checks need to know of operations.
 Signatures = Mapping[str, frozenset[str]]
+# An element of an answer: its name (local, or "{namespace}name") and its text or its children.
+Child: TypeAlias = tuple[str, "str | Sequence[Child]"]
 
 
 # --- Reading requests ------------------------------------------------------------------------
@@ -243,9 +245,7 @@ def _serialize(envelope: Any) -> bytes:
     )
 
 
-def build_response(
-    version: str, operation: str, result: str, values: Sequence[tuple[str, str]]
-) -> bytes:
+def build_response(version: str, operation: str, result: str, values: Sequence[Child]) -> bytes:
     """Serialize `<operation>Response` with its `<operation>Result` and further values."""
     return build_answer(version, operation, [(f"{operation}Result", result), *values])
 
@@ -253,21 +253,30 @@ def build_response(
 def build_answer(
     version: str,
     operation: str,
-    children: Sequence[tuple[str, str]],
+    children: Sequence[Child],
     attributes: Sequence[tuple[str, str]] = (),
 ) -> bytes:
     """Serialize `<operation>Response` with exactly these children, attributes on each element.
 
-    A name is a local name in Rescue's namespace, or "{namespace}name" for another one.
+    A name is a local name in Rescue's namespace, or "{namespace}name" for another one; a
+    child holds a text, or children of its own (getSession_V3's list of sessions).
     """
     envelope, body = _envelope(version)
     response = etree.SubElement(body, f"{{{NS}}}{operation}Response", nsmap=_DEFAULT_NS)
-    for name, text in children:
-        etree.SubElement(response, _qualified(name)).text = text
+    _add_children(response, children)
     for element in (response, *response):
         for name, value in attributes:
             element.set(name, value)
     return _serialize(envelope)
+
+
+def _add_children(parent: Any, children: Sequence[Child]) -> None:
+    for name, content in children:
+        element = etree.SubElement(parent, _qualified(name))
+        if isinstance(content, str):
+            element.text = content
+        else:
+            _add_children(element, content)
 
 
 def _qualified(name: str) -> str:

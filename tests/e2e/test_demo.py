@@ -18,4 +18,5 @@ def test_demo_shows_the_form_the_rescue_request_and_the_padded_pin(tmp_path: Pat
     assert "bNoTechConsole = 'true'" in out
     assert "004821" in out
     assert "Rescue Lens app" in out
+    assert "their session waits in the queue 3 s after the PIN" in out
     assert DEMO_AUTH_CODE not in out + result.stderr
