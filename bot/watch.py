@@ -183,8 +183,10 @@ class Watcher:
         )
         try:
             self._pool.submit(self._add, watch)
+        except RuntimeError:
+            # Stopped: the pool takes no more work. The PIN itself is delivered already.
+            logger.warning("Not watching a PIN of user=%s: stopping", requester.user_id)
         except Exception:
-            # Stopping (the pool is shut down), or worse: the PIN itself is delivered already.
             logger.exception("Could not start watching a PIN of user=%s", requester.user_id)
 
     def watches_of(self, requester: Requester, *, recently: float = RECENTLY) -> list[Watch]:

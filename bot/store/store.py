@@ -31,7 +31,8 @@ KEY_CANNOT_READ = (
     "key they were encrypted with. Set LENSPIN_ENCRYPTION_KEY back to that key (to change "
     "keys, put the new one first, then the old one, comma-separated, and run `python -m bot "
     "rotate-keys`). If that key is lost, the stored values cannot be read by anyone: delete "
-    "them (DELETE FROM lenspin_links; UPDATE lenspin_audit SET pin_encrypted = NULL) and "
+    "them (DELETE FROM lenspin_links; UPDATE lenspin_audit SET pin_encrypted = NULL; "
+    "DELETE FROM lenspin_watches) and "
     "technicians connect their accounts again."
 )
 

@@ -41,6 +41,7 @@ from bot.domain import (
     NodeLease,
     Requester,
     SessionState,
+    StoreError,
     Watch,
     elapsed_seconds,
 )
@@ -186,16 +187,24 @@ class DatabaseWatches:
         leases: list[NodeLease] = []
         with self._guard():
             candidates, wait = self._due()
-            for node_id in candidates[:CLAIM_BATCH]:
-                token = self._take(node_id, interval=interval, lease=lease)
-                if token is not None:
-                    leases.append(NodeLease(node_id, token))
+        for node_id in candidates[:CLAIM_BATCH]:
+            try:
+                with self._guard():
+                    token = self._take(node_id, interval=interval, lease=lease)
+            except StoreError:
+                if not leases:
+                    raise
+                # Hand out the leases taken: held and unused, they would block their queues.
+                return leases, 0.0
+            if token is not None:
+                leases.append(NodeLease(node_id, token))
         if len(candidates) > CLAIM_BATCH:
             wait = 0.0
         return leases, wait
 
     def release(self, lease: NodeLease, *, interval: float) -> None:
-        """Hand the node's lease back; its next turn is an interval from now at the soonest."""
+        """Hand the node's lease back; its next turn is an interval from now (the claim's own
+        next turn was an interval from the claim, so never later than this)."""
         with self._guard(), self._engine.begin() as connection:
             now = self._lock(connection, lease.node_id)
             connection.execute(
@@ -204,13 +213,7 @@ class DatabaseWatches:
                     WatchNodeRow.node_id == lease.node_id,
                     WatchNodeRow.lease_token == lease.token,
                 )
-                .values(
-                    lease_token=None,
-                    lease_until=None,
-                    next_poll=func.max(WatchNodeRow.next_poll, now + interval)
-                    if connection.dialect.name == "sqlite"
-                    else func.greatest(WatchNodeRow.next_poll, now + interval),
-                )
+                .values(lease_token=None, lease_until=None, next_poll=now + interval)
             )
 
     def purge(self, older_than: datetime) -> int:
