@@ -166,7 +166,7 @@ def _moved(
         picked_up_at = max(connected_at, now - timedelta(seconds=since or 0))
     if not state.final and now >= expires_at:
         state = SessionState.STOPPED  # followed long enough: the queue never said more
-    return replace(
+    moved = replace(
         watch,
         sessions=followed,
         ambiguous=ambiguous,
@@ -177,8 +177,9 @@ def _moved(
         connected_at=connected_at,
         picked_up_at=picked_up_at,
         expires_at=expires_at,
-        updated_at=now,
     )
+    # Unchanged stays unchanged: a session waiting on is no write at every look.
+    return watch if moved == watch else replace(moved, updated_at=now)
 
 
 def _together(states: Iterable[SessionState]) -> SessionState:

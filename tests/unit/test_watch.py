@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 import pytest
@@ -450,7 +450,7 @@ def test_a_failing_on_change_still_saves_the_state_and_counts_the_use(rig: Rig) 
 class LosingStore(MemoryWatches):
     """Another process took the node's lease while this one was asking Rescue."""
 
-    def save(self, lease: NodeLease, watches: list[Watch]) -> bool:  # type: ignore[override]
+    def save(self, lease: NodeLease, watches: Sequence[Watch]) -> bool:
         return False
 
 
@@ -606,3 +606,34 @@ def test_the_runner_survives_a_database_that_fails(caplog: pytest.LogCaptureFixt
             rig.watcher.stop()
     assert "Watching could not use the database: the database did not answer" in caplog.text
     assert "Traceback" not in caplog.text
+
+
+class CountingSaves(MemoryWatches):
+    """Counts the watches each look writes."""
+
+    def __init__(self, *, clock: Callable[[], float]) -> None:
+        super().__init__(clock=clock)
+        self.written: list[int] = []
+
+    def save(self, lease: NodeLease, watches: Sequence[Watch]) -> bool:
+        self.written.extend(w.id for w in watches)
+        return super().save(lease, watches)
+
+
+def test_a_session_waiting_on_is_not_written_again_at_every_look() -> None:
+    clock = VirtualClock()
+    store = CountingSaves(clock=clock.time)
+    rig = Rig(clock=clock, store=store)
+    try:
+        watch_id = rig.issue()
+        rig.poll()
+        rig.rescue.set_queue(NODE, queued(11, waiting=3))
+        rig.poll()
+        for seconds in (8, 13, 18):
+            rig.rescue.set_queue(NODE, queued(11, waiting=seconds))
+            rig.poll()
+        # The baseline, then the sighting; waiting longer is no change to keep.
+        assert store.written == [watch_id, watch_id]
+        assert rig.watches.get(watch_id).waited(rig.clock.now()) == 18
+    finally:
+        rig.watcher.stop()
