@@ -1,7 +1,10 @@
 """What one look at a Rescue queue tells about each watched PIN: pure rules, no I/O.
 
-A PIN's session is a session that was not in the queue at the first look after the PIN was
-issued (the baseline) and whose Name and custom fields equal what the technician submitted.
+A PIN's session is a session that was not in the queue when the PIN was issued and whose
+Name and custom fields equal what the technician submitted. What was there is the queue at
+the first look after the PIN (the baseline), less the sessions that carry the PIN's fields
+and, by Rescue's waiting time, began waiting after the PIN: a first look that came late
+(Rescue failing) must not count the PIN's own customer as someone already there.
 Fields are compared as Rescue keeps them: case and inner spaces count; only surrounding
 whitespace and the line-ending style do not (a SOAP round trip or Rescue may trim the one,
 and XML turns every CR LF into LF).
@@ -24,6 +27,9 @@ from bot.rescue.models import QueueSession, SessionStatus
 AFTER_CONNECT = 3600.0
 # How long past its end a watch whose queue cannot be read is kept, in case Rescue answers.
 BLIND_GRACE = 120.0
+# Rescue counts a session's waiting time before lenspin reads the answer: a session counts
+# as come after the PIN only if it began waiting this much after it, at least.
+ARRIVAL_MARGIN = 2.0
 
 _S = SessionStatus
 _STATES: Mapping[SessionStatus, SessionState] = {
@@ -76,9 +82,14 @@ def look(
     if watch.final:
         return watch
     if watch.baseline is None:
-        # The first look after the PIN was issued: whatever is there now is not its session.
-        watch = replace(watch, baseline=frozenset(s.session_id for s in sessions), updated_at=now)
-        return _unused_if_ended(watch, now)
+        # The first look after the PIN was issued: what is there now was there before the PIN,
+        # unless it carries the PIN's fields and began waiting after the PIN was issued (by
+        # Rescue's own count), as when the first look came late because Rescue failed.
+        arrived = {s.session_id for s in sessions if _arrived_since_issue(watch, s, now)}
+        baseline = frozenset(s.session_id for s in sessions) - arrived
+        watch = replace(watch, baseline=baseline, updated_at=now)
+        if not arrived:
+            return _unused_if_ended(watch, now)
     listed = {s.session_id: s for s in sessions}
     new = [
         s
@@ -127,6 +138,13 @@ def is_news(before: Watch, after: Watch) -> bool:
     if after.state is not before.state or after.ambiguous != before.ambiguous:
         return True
     return after.state is SessionState.OTHER and after.status_text != before.status_text
+
+
+def _arrived_since_issue(watch: Watch, session: QueueSession, now: datetime) -> bool:
+    if session.waiting_seconds is None or state_of(session) is not SessionState.WAITING:
+        return False  # picked up or ended already: a look cannot tell when it came
+    began = now - timedelta(seconds=session.waiting_seconds + ARRIVAL_MARGIN)
+    return began >= watch.issued_at and same_fields(watch.fields, session.fields)
 
 
 def _unused_if_ended(watch: Watch, now: datetime) -> Watch:

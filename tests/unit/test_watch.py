@@ -637,3 +637,37 @@ def test_a_session_waiting_on_is_not_written_again_at_every_look() -> None:
         assert rig.watches.get(watch_id).waited(rig.clock.now()) == 18
     finally:
         rig.watcher.stop()
+
+
+def test_a_customer_who_connected_before_a_late_first_look_is_still_the_pins(rig: Rig) -> None:
+    watch_id = rig.issue()
+    rig.rescue.fail(Unavailable("down"), Unavailable("down"), Unavailable("down"))
+    for _ in range(3):
+        rig.poll()
+    assert rig.watches.get(watch_id).baseline is None
+    # Rescue answers at last (20 s after the PIN): the customer has been waiting for 6 s.
+    rig.rescue.set_queue(NODE, queued(5, waiting=400), queued(11, waiting=6))
+    rig.poll()
+    watch = rig.watches.get(watch_id)
+    assert watch.baseline == frozenset({5})
+    assert (watch.state, watch.session_id, watch.connect_seconds) == (
+        SessionState.WAITING,
+        11,
+        14,
+    )
+    assert rig.told_states(watch_id) == [SessionState.WAITING]
+
+
+def test_at_the_first_look_only_a_lookalike_waiting_since_the_pin_is_the_pins(rig: Rig) -> None:
+    watch_id = rig.issue()
+    rig.rescue.set_queue(
+        NODE,
+        queued(5, S.PICKED_UP, waiting=1),  # taken just now: whose, a look cannot tell
+        queued(6, waiting=1, custom1="another case"),  # new, but not these fields
+        queued(7, waiting=4),  # waiting since before the PIN (5 s ago, give or take 2)
+    )
+    rig.poll()
+    watch = rig.watches.get(watch_id)
+    assert watch.baseline == frozenset({5, 6, 7})
+    assert watch.state is SessionState.PENDING
+    assert rig.told == []
