@@ -81,7 +81,8 @@ def look(
     """The watch after one answer from its queue (Rescue answered OK) at now."""
     if watch.final:
         return watch
-    if watch.baseline is None:
+    baseline = watch.baseline
+    if baseline is None:
         # The first look after the PIN was issued: what is there now was there before the PIN,
         # unless it carries the PIN's fields and began waiting after the PIN was issued (by
         # Rescue's own count), as when the first look came late because Rescue failed.
@@ -92,9 +93,7 @@ def look(
             return _unused_if_ended(watch, now)
     listed = {s.session_id: s for s in sessions}
     new = [
-        s
-        for s in sessions
-        if s.session_id not in watch.baseline and same_fields(watch.fields, s.fields)
+        s for s in sessions if s.session_id not in baseline and same_fields(watch.fields, s.fields)
     ]
     followed = dict(watch.sessions)
     ambiguous = watch.ambiguous
