@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.domain import CodeSource, Credential, Link, LinkSource
 from bot.lanes import NotSent
 from bot.rescue.errors import Rejected, RescueError
-from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode
+from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode, SessionResult
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ STALE_CODES = frozenset(
         ResultCode.USER_IS_DELETED,
         AccountResult.INVALID_SECRET_AUTH_CODE,
         AccountResult.USER_DELETED_OR_DISABLED,
+        SessionResult.INVALID_SECRET_AUTH_CODE,
+        SessionResult.USER_DELETED_OR_DISABLED,
     }
 )
 

@@ -35,6 +35,7 @@ from bot.slack.flows import tell_connected
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups, profile_email
 from bot.slack.listeners import register
+from bot.watch import WatchStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -79,6 +80,10 @@ class StoreApi(LinkStore, AuditLog, Purgeable, Protocol):
 
     def connect_links(self) -> LinkKeeper:
         """Links to the connect page, shared by every process using this store."""
+        ...
+
+    def watches(self) -> WatchStore:
+        """Watched PINs and each watched queue's turn, shared by every process (bot.watch)."""
         ...
 
 

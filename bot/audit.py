@@ -26,6 +26,11 @@ CSV_COLUMNS = (
     "code_source",
     "result",
     "latency_ms",
+    # What became of the PIN's session (bot.domain.SessionState's value; empty while it is
+    # watched or when it never was), and seconds from the PIN to connect and to pick-up.
+    "session_state",
+    "connect_seconds",
+    "pickup_seconds",
 )
 
 
@@ -43,11 +48,18 @@ def write_csv(records: Iterable[AuditRecord], out: TextIO) -> int:
                 *(_cell(record.fields.get(key, "")) for key in _EXPORTED),
                 record.code_source.value,
                 record.result,
-                "" if record.latency_ms is None else record.latency_ms,
+                _number(record.latency_ms),
+                record.session_state or "",
+                _number(record.connect_seconds),
+                _number(record.pickup_seconds),
             ]
         )
         count += 1
     return count
+
+
+def _number(value: int | None) -> int | str:
+    return "" if value is None else value
 
 
 def _cell(text: str) -> str:
@@ -58,6 +70,9 @@ def _cell(text: str) -> str:
 
 # Pacing rows only matter for seconds; a day keeps none that a request could still need.
 PACING_KEPT = timedelta(days=1)
+# A finished watch is what the Home tab shows for a while; a day is plenty (the audit row
+# keeps its outcome).
+WATCHES_KEPT = timedelta(days=1)
 
 
 class Purgeable(Protocol):
@@ -71,9 +86,14 @@ class Purgeable(Protocol):
         """Delete pacing turns taken before older_than; return how many were deleted."""
         ...
 
+    def purge_watches(self, older_than: datetime) -> int:
+        """Delete watches that ended before older_than; return how many were deleted."""
+        ...
+
 
 class AuditPurger:
-    """Deletes audit rows past their retention, and day-old pacing turns, every few hours."""
+    """Deletes audit rows past their retention, day-old pacing turns and finished watches,
+    every few hours."""
 
     def __init__(self, store: Purgeable, *, days: int, every: float = PURGE_EVERY) -> None:
         self._store = store
@@ -99,6 +119,9 @@ class AuditPurger:
         turns = self._store.purge_pacing(now - PACING_KEPT)
         if turns:
             logger.info("Purged %d pacing rows older than a day", turns)
+        watches = self._store.purge_watches(now - WATCHES_KEPT)
+        if watches:
+            logger.info("Purged %d watches that ended over a day ago", watches)
         return removed
 
     def _loop(self) -> None:

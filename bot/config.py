@@ -24,6 +24,14 @@ DEFAULT_GUNICORN_THREADS = 8
 # A file in the working directory: `python -m bot` works with nothing else installed.
 DEFAULT_DATABASE_URL = "sqlite:///lenspin.sqlite3"
 DEFAULT_RESCUE_TIMEOUT = 15.0
+# Watching issued PINs (bot/watch.py): one getSession_V3 per watched technician this often at
+# most, and how long a PIN may go unused before the technician is told so.
+DEFAULT_WATCH_INTERVAL = 5.0
+MIN_WATCH_INTERVAL = 1.0
+MAX_WATCH_INTERVAL = 3600.0
+DEFAULT_PIN_VALIDITY = 1200.0
+# A day: finished watches are kept that long (the purge), so a longer wait could not be shown.
+MAX_PIN_VALIDITY = 86400.0
 
 
 DEFAULT_NO_TECH_CONSOLE_LABEL = "Allow the session even if my Technician Console is not running"
@@ -77,6 +85,9 @@ class Settings:
     message_link_field: str = "custom1"
     # Where people's browsers reach this deployment (the connect page); "" = no pages.
     public_url: str = ""
+    watch: bool = True
+    watch_interval: float = DEFAULT_WATCH_INTERVAL
+    pin_validity: float = DEFAULT_PIN_VALIDITY
 
     def __repr__(self) -> str:
         # Tokens and the auth code must never reach a log line through a stray repr().
@@ -191,6 +202,20 @@ class Settings:
                 "LENSPIN_MESSAGE_LINK_FIELD", (*CUSTOM_KEYS, "none"), "custom1"
             ),
             public_url=public_url,
+            watch=reader.switch("LENSPIN_WATCH", default=True),
+            watch_interval=reader.decimal_seconds(
+                "LENSPIN_WATCH_INTERVAL",
+                DEFAULT_WATCH_INTERVAL,
+                minimum=MIN_WATCH_INTERVAL,
+                maximum=MAX_WATCH_INTERVAL,
+            ),
+            pin_validity=reader.decimal_seconds(
+                "LENSPIN_PIN_VALIDITY",
+                DEFAULT_PIN_VALIDITY,
+                minimum=0,
+                maximum=MAX_PIN_VALIDITY,
+                above=True,
+            ),
             log_level=reader.choice(
                 "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", upper=True
             ),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.fields import NAME
+from bot.fields import NAME, PIN_FIELDS
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,118 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class AuditRecord(AuditEntry):
-    """An AuditEntry as stored, with its id."""
+    """An AuditEntry as stored, with its id and, once its watch ended, what became of the PIN."""
 
     id: int
+    # The watch's final SessionState value (None while watched, or never watched), and the
+    # whole seconds from the PIN to the customer connecting and to the pick-up.
+    session_state: str | None = None
+    connect_seconds: int | None = None
+    pickup_seconds: int | None = None
+
+
+class SessionState(enum.Enum):
+    """What became of an issued PIN's Rescue session, in a technician's terms."""
+
+    PENDING = "pending"  # no session of this PIN seen yet
+    WAITING = "waiting"  # the customer connected; the session waits in the queue
+    OTHER = "other"  # a status lenspin does not know: Watch.status_text says it
+    PICKED_UP = "picked_up"  # final: a technician took the session
+    LEFT = "left"  # final: left, closed or timed out before the pick-up, or vanished
+    UNUSED = "unused"  # final: nothing matched within the PIN's validity
+    STOPPED = "stopped"  # final: the code was refused, watching was turned off, or gave up
+
+    @property
+    def final(self) -> bool:
+        """True when nothing more will be watched for this PIN."""
+        return self in _FINAL_STATES
+
+
+_FINAL_STATES = frozenset(
+    {SessionState.PICKED_UP, SessionState.LEFT, SessionState.UNUSED, SessionState.STOPPED}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watch:
+    """One delivered PIN whose session lenspin looks for in its technician's Rescue queue."""
+
+    id: int  # 0 until stored
+    requester: Requester
+    audit_id: int | None  # the PIN request's audit row, if it was recorded
+    node_id: int  # the Rescue technician whose code made the PIN (getAccount_v2's iTechID)
+    credential: Credential  # the code that made the PIN, which asks for the queue
+    # The Name and custom fields as submitted, by key (bot.fields; never the tracking field,
+    # which Rescue's queue does not carry). Customer data: kept out of repr.
+    fields: Mapping[str, str] = field(repr=False)
+    issued_at: datetime
+    # When watching ends: the PIN's validity, then (once a session matched) a while longer.
+    expires_at: datetime
+    state: SessionState = SessionState.PENDING
+    status_text: str = ""  # Rescue's sStatus of the session last seen ("" before any)
+    status_since: datetime | None = None  # when that status began, by iWaitingTimeInSec
+    # Two or more new sessions matched: the state is then "a session for <name>", never a guess.
+    ambiguous: bool = False
+    session_id: int | None = None  # the one session matched, when exactly one did
+    # Every session matched and the last state it was seen in (one, or several if ambiguous).
+    sessions: Mapping[int, SessionState] = field(default_factory=dict)
+    # The session ids in the queue at the first look after the PIN was issued (None before).
+    baseline: frozenset[int] | None = None
+    connected_at: datetime | None = None
+    picked_up_at: datetime | None = None
+    updated_at: datetime
+    # The caller's handle for telling the technician (a Slack response_url: a bearer secret),
+    # and how many changes were reported with it so far.
+    reply: str = field(repr=False)
+    reply_uses: int = 0
+
+    @property
+    def final(self) -> bool:
+        """True when this PIN is no longer watched."""
+        return self.state.final
+
+    @property
+    def name(self) -> str:
+        """The customer's name as the technician typed it."""
+        return self.fields.get(NAME, "")
+
+    @property
+    def connect_seconds(self) -> int | None:
+        """Whole seconds from the PIN to the customer connecting, once seen."""
+        return elapsed_seconds(self.issued_at, self.connected_at)
+
+    @property
+    def pickup_seconds(self) -> int | None:
+        """Whole seconds from the PIN to the pick-up, once seen."""
+        return elapsed_seconds(self.issued_at, self.picked_up_at)
+
+    def waited(self, now: datetime) -> int | None:
+        """Whole seconds the session has been in its present status, as of now."""
+        return elapsed_seconds(self.status_since, now)
+
+
+# The PIN fields a queued session carries (all but the tracking field), in Rescue's order.
+SESSION_KEYS: tuple[str, ...] = tuple(f.key for f in PIN_FIELDS if f.session_element)
+
+
+def session_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """The fields of a PIN request that its session in the queue carries, by key."""
+    return {key: fields.get(key, "") for key in SESSION_KEYS}
+
+
+def elapsed_seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole seconds from start to end (never below 0), or None if either is unknown."""
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start).total_seconds()))
+
+
+@dataclass(frozen=True)
+class NodeLease:
+    """This process's turn to ask Rescue about one technician's queue (see bot.watch)."""
+
+    node_id: int
+    token: str
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ HIDEABLE: tuple[str, ...] = (
 LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# Seconds with an optional fraction, in ASCII digits only: float() would also take "1e3",
+# "inf", "nan", other scripts' digits and "5_0".
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def _is_loopback(host: str) -> bool:
@@ -182,6 +185,24 @@ class EnvReader:
             self.problem(f"{name}: {raw!r} must be a whole number of at least {minimum}")
             return default
         return int(raw)
+
+    def decimal_seconds(
+        self, name: str, default: float, *, minimum: float, maximum: float, above: bool = False
+    ) -> float:
+        """Seconds like 5 or 2.5, at least minimum (above it, with above) and at most maximum."""
+        raw = self.text(name)
+        if not raw:
+            return default
+        value = float(raw) if _DECIMAL.fullmatch(raw) else None
+        low_ok = value is not None and (value > minimum if above else value >= minimum)
+        if value is None or not low_ok or value > maximum:
+            floor = f"above {minimum:g}" if above else f"at least {minimum:g}"
+            self.problem(
+                f"{name}: {raw!r} must be a number of seconds (like 5 or 2.5) {floor} "
+                f"and at most {maximum:g}"
+            )
+            return default
+        return value
 
     def encryption_key(self) -> str:
         from bot.store.crypto import Keyring  # noqa: PLC0415 (cryptography, only when set)

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.domain import SESSION_KEYS
 from bot.fields import PIN_FIELDS
 
 # Alembic's bookkeeping table, prefixed like the others so lenspin can share a database.
@@ -109,6 +110,10 @@ class AuditRow(Base):
     result: Mapped[str] = mapped_column(Text)
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     pin_encrypted: Mapped[str | None] = mapped_column(Text)
+    # What became of the PIN, once its watch ended (bot.domain.SessionState's value).
+    session_state: Mapped[str | None] = mapped_column(Text)
+    connect_seconds: Mapped[int | None] = mapped_column(Integer)
+    pickup_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 # Declarative maps columns set on the class after its body, as if written there.
@@ -159,3 +164,69 @@ class ConnectLinkRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer)
     used: Mapped[bool] = mapped_column(Boolean)
+
+
+# The PIN fields a queued session carries, as the watches table keeps them (a new one needs a
+# migration, as a new audit column does).
+WATCHED_FIELDS: tuple[str, ...] = SESSION_KEYS
+
+
+class WatchRow(Base):
+    """A delivered PIN whose session is looked for in a technician's queue (bot.watch)."""
+
+    __tablename__ = "lenspin_watches"
+    __table_args__ = (
+        Index("ix_lenspin_watches_node_id_final", "node_id", "final"),
+        Index("ix_lenspin_watches_team_id_user_id_final", "team_id", "user_id", "final"),
+        Index("ix_lenspin_watches_final_updated_at", "final", "updated_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+    )
+    audit_id: Mapped[int | None] = mapped_column(BigInteger)
+    enterprise_id: Mapped[str] = mapped_column(Text)
+    team_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(Text)
+    node_id: Mapped[int] = mapped_column(BigInteger)
+    code_source: Mapped[str] = mapped_column(Text)
+    auth_code_encrypted: Mapped[str] = mapped_column(Text)
+    # One text column per session field (WATCHED_FIELDS): added below, plain as in the audit.
+    # Session ids: a JSON list of the queue at the first look (NULL before it), and a JSON
+    # object of every matched session's last state.
+    baseline: Mapped[str | None] = mapped_column(Text)
+    sessions: Mapped[str] = mapped_column(Text)
+    session_id: Mapped[int | None] = mapped_column(BigInteger)
+    ambiguous: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(Text)
+    status_text: Mapped[str] = mapped_column(Text)
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reply_encrypted: Mapped[str] = mapped_column(Text)
+    reply_uses: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(Boolean)
+
+
+for _key in WATCHED_FIELDS:
+    setattr(WatchRow, _key, mapped_column(_key, Text, nullable=False))
+
+
+class WatchNodeRow(Base):
+    """One watched technician's queue: when it may be asked next, and who is asking now.
+
+    Times are seconds since the epoch by the database's clock, like PacingRow.last_call.
+    """
+
+    __tablename__ = "lenspin_watch_nodes"
+
+    node_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    next_poll: Mapped[float] = mapped_column(Double)
+    # The process asking Rescue right now holds the lease (its token) until it is done, or
+    # until lease_until if it died asking.
+    lease_token: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[float | None] = mapped_column(Double)

@@ -10,12 +10,13 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, Result, delete, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource, SecretUnreadable
+from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
 from bot.fields import FIELD_KEYS
 from bot.store.connect_links import DatabaseConnectLinks
 from bot.store.crypto import Keyring
 from bot.store.db import ANSWER_TIMEOUT, immediate, make_engine, upsert
 from bot.store.faults import Outage, guarded
+from bot.store.keys import check_key, rotate_keys
 from bot.store.models import (
     AuditRow,
     ConnectLinkRow,
@@ -27,20 +28,12 @@ from bot.store.models import (
 from bot.store.pacer import DatabasePacer, FallbackPacer, LocalPacer
 from bot.store.schema import check_schema, migrate
 from bot.store.seats import DatabaseSeats
+from bot.store.watches import DatabaseWatches
 
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
 # Rows deleted per statement when purging, so each stays well inside the answer time-out.
 PURGE_BATCH = 1000
-
-KEY_CANNOT_READ = (
-    "LENSPIN_ENCRYPTION_KEY cannot decrypt the {what} stored in the database: it is not the "
-    "key they were encrypted with. Set LENSPIN_ENCRYPTION_KEY back to that key (to change "
-    "keys, put the new one first, then the old one, comma-separated, and run `python -m bot "
-    "rotate-keys`). If that key is lost, the stored values cannot be read by anyone: delete "
-    "them (DELETE FROM lenspin_links; UPDATE lenspin_audit SET pin_encrypted = NULL) and "
-    "technicians connect their accounts again."
-)
 
 
 class Store:
@@ -102,21 +95,7 @@ class Store:
     @guarded
     def check_key(self) -> None:
         """Raise SecretUnreadable unless the keys decrypt the oldest and newest of each secret."""
-        kinds = (
-            ("auth codes of connected accounts", LinkRow.auth_code_encrypted, LinkRow.linked_at),
-            ("PINs in the audit trail", AuditRow.pin_encrypted, AuditRow.id),
-        )
-        with self._reading() as session:
-            for what, column, order in kinds:
-                for direction in (order.asc(), order.desc()):
-                    token = session.scalars(
-                        select(column).where(column.is_not(None)).order_by(direction).limit(1)
-                    ).first()
-                    try:
-                        if token is not None:
-                            self._keyring.decrypt(token)
-                    except SecretUnreadable:
-                        raise SecretUnreadable(KEY_CANNOT_READ.format(what=what)) from None
+        check_key(self._reading, self._keyring)
 
     def pacer(
         self, *, interval: float, sleep: Callable[[float], None] = time.sleep
@@ -150,6 +129,10 @@ class Store:
     def connect_links(self) -> DatabaseConnectLinks:
         """Links to the connect page, shared by every process on this database."""
         return DatabaseConnectLinks(self._engine, guard=self._outage.guard)
+
+    def watches(self) -> DatabaseWatches:
+        """Watched PINs and each watched queue's turn, shared by every process (bot.watch)."""
+        return DatabaseWatches(self._engine, self._keyring, guard=self._outage.guard)
 
     # Linked Rescue accounts
 
@@ -296,6 +279,10 @@ class Store:
             + self._purge(ConnectLinkRow.token_hash, ConnectLinkRow.expires_at < cutoff)
         )
 
+    def purge_watches(self, older_than: datetime) -> int:
+        """Delete watches that ended before older_than (and forgotten ones); return how many."""
+        return self.watches().purge(older_than)
+
     def export_audit(self, since: datetime) -> Iterator[AuditRecord]:
         """Requests made at or after since, oldest first, fetched in batches as iterated.
 
@@ -310,30 +297,7 @@ class Store:
 
         After this, keys other than the first can be removed from LENSPIN_ENCRYPTION_KEY.
         """
-        rewritten = 0
-        # FOR UPDATE: a re-link or purge meanwhile waits, and is neither undone nor lost.
-        with self._writing.begin() as session:
-            for link in session.scalars(select(LinkRow).with_for_update()):
-                link.auth_code_encrypted = self._keyring.rotate(link.auth_code_encrypted)
-                rewritten += 1
-        after = 0
-        while True:
-            # Batches in their own transactions, so SQLite writers are never held up long.
-            with self._writing.begin() as session:
-                rows = session.scalars(
-                    select(AuditRow)
-                    .where(AuditRow.id > after, AuditRow.pin_encrypted.is_not(None))
-                    .order_by(AuditRow.id)
-                    .limit(EXPORT_BATCH)
-                    .with_for_update()
-                ).all()
-                for row in rows:
-                    # The query picked only rows whose PIN is not NULL; its type cannot say so.
-                    row.pin_encrypted = self._keyring.rotate(cast(str, row.pin_encrypted))
-            if not rows:
-                return rewritten
-            rewritten += len(rows)
-            after = rows[-1].id
+        return rotate_keys(self._writing, self._keyring) + self.watches().rotate()
 
     def _export(self, since: datetime) -> Iterator[AuditRecord]:
         statement = (
@@ -375,6 +339,9 @@ class Store:
             code_source=CodeSource(row.code_source),
             result=row.result,
             latency_ms=row.latency_ms,
+            session_state=row.session_state,
+            connect_seconds=row.connect_seconds,
+            pickup_seconds=row.pickup_seconds,
             pin=(
                 self._keyring.decrypt(row.pin_encrypted)
                 if with_pin and row.pin_encrypted is not None

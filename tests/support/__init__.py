@@ -6,7 +6,18 @@ the one module that names where they live.
 
 from __future__ import annotations
 
-from tests.support.doubles import MemoryPacer, MemoryRescue, MemorySeats, MemoryStore, PinCall
+from tests.support.doubles import (
+    MemoryPacer,
+    MemoryRescue,
+    MemorySeats,
+    MemorySessions,
+    MemoryStore,
+    MemoryWatches,
+    PinCall,
+    SessionCall,
+    VirtualClock,
+    queued,
+)
 from tests.support.records import entry
 from tests.support.standins import (
     ACCOUNT_ID,
@@ -108,7 +119,9 @@ __all__ = [
     "MemoryPacer",
     "MemoryRescue",
     "MemorySeats",
+    "MemorySessions",
     "MemoryStore",
+    "MemoryWatches",
     "OpenedModal",
     "PinCall",
     "Redirect",
@@ -116,7 +129,9 @@ __all__ = [
     "Reset",
     "ResponsePost",
     "Result",
+    "SessionCall",
     "Stage",
+    "VirtualClock",
     "WebProcess",
     "app_env",
     "build_response",
@@ -131,6 +146,7 @@ __all__ = [
     "next_tech",
     "open_pin_modal",
     "procfile_command",
+    "queued",
     "run_bot",
     "send_event",
     "settings_for",

@@ -10,13 +10,35 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.domain import AuditEntry, AuditRecord, ConnectLink, Link, LinkSource, Requester, StoreError
+from bot.domain import (
+    SESSION_KEYS,
+    AuditEntry,
+    AuditRecord,
+    ConnectLink,
+    Link,
+    LinkSource,
+    NodeLease,
+    Requester,
+    SessionState,
+    StoreError,
+    Watch,
+)
 from bot.rescue.errors import Rejected, RescueError
-from bot.rescue.models import Account, AccountResult, AuthResult, Pin, PinRequest
+from bot.rescue.models import (
+    Account,
+    AccountResult,
+    AuthResult,
+    Pin,
+    PinRequest,
+    QueueSession,
+    SessionResult,
+    SessionStatus,
+)
 
 
 class MemoryPacer:
@@ -117,11 +139,14 @@ class MemoryStore:
         self._ids = itertools.count(1)
         self.purges: list[datetime] = []
         self.pacing_purges: list[datetime] = []
+        self.watch_purges: list[datetime] = []
         # One for the store, as the database is one for every process.
         self.places = MemorySeats()
         # Set to a StoreError to make every link and audit read or write raise it.
         self.down: StoreError | None = None
         self.links_to_page = MemoryConnectLinks(self._up)
+        # One for the store, as the database is one for every process.
+        self.watched = MemoryWatches()
 
     def _up(self) -> None:
         if self.down is not None:
@@ -210,6 +235,11 @@ class MemoryStore:
             self.pacing_purges.append(older_than)
             return 0
 
+    def purge_watches(self, older_than: datetime) -> int:
+        with self._lock:
+            self.watch_purges.append(older_than)
+            return 0
+
     @property
     def audit(self) -> list[AuditRecord]:
         """Every audit row kept, oldest first."""
@@ -224,6 +254,9 @@ class MemoryStore:
 
     def connect_links(self) -> MemoryConnectLinks:
         return self.links_to_page
+
+    def watches(self) -> MemoryWatches:
+        return self.watched
 
 
 @dataclass(frozen=True)
@@ -322,3 +355,286 @@ class MemoryRescue:
             if not self._cond.wait_for(lambda: len(self.pin_calls) >= count, timeout):
                 raise AssertionError(f"MemoryRescue: {len(self.pin_calls)} of {count} PIN calls")
             return self.pin_calls[:count]
+
+
+class VirtualClock:
+    """Time that moves only when a test says: as a datetime (the Watcher's) and as seconds."""
+
+    def __init__(self, start: datetime = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)) -> None:
+        self._lock = threading.Lock()
+        self._now = start
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def time(self) -> float:
+        with self._lock:
+            return self._now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+
+class MemoryWatches:
+    """bot.watch.WatchStore in memory, with the database's rules: leases, turns, final rows.
+
+    Its clock stands for the database's (seconds); a VirtualClock's time() makes it virtual.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        # Notified after every change, for wait_until.
+        self._changed = threading.Condition(self._lock)
+        self._ids = itertools.count(1)
+        self._watches: dict[int, Watch] = {}
+        # node id -> [next poll, lease token, lease until]
+        self._nodes: dict[int, list[Any]] = {}
+        self._tokens = itertools.count(1)
+        # Set to a StoreError to make every call raise it.
+        self.down: StoreError | None = None
+
+    def _up(self) -> None:
+        if self.down is not None:
+            raise self.down
+
+    def add(self, watch: Watch) -> int:
+        self._up()
+        with self._lock:
+            self._changed.notify_all()
+            watch_id = next(self._ids)
+            self._watches[watch_id] = replace(watch, id=watch_id)
+            self._nodes.setdefault(watch.node_id, [0.0, None, None])
+            return watch_id
+
+    def active(self, node_id: int) -> list[Watch]:
+        self._up()
+        with self._lock:
+            return [
+                w for _, w in sorted(self._watches.items()) if w.node_id == node_id and not w.final
+            ]
+
+    def of_technician(self, team_id: str, user_id: str, *, since: datetime) -> list[Watch]:
+        self._up()
+        with self._lock:
+            return [
+                w
+                for _, w in sorted(self._watches.items(), reverse=True)
+                if (w.requester.team_id, w.requester.user_id) == (team_id, user_id)
+                and (not w.final or w.updated_at >= since)
+            ]
+
+    def save(self, lease: NodeLease, watches: Sequence[Watch]) -> bool:
+        self._up()
+        with self._lock:
+            self._changed.notify_all()
+            if self._nodes[lease.node_id][1] != lease.token:
+                return False
+            for watch in watches:
+                if not self._watches[watch.id].final:
+                    # What a look changes; the reply handle is set_reply's.
+                    kept = self._watches[watch.id]
+                    self._watches[watch.id] = replace(
+                        watch, reply=kept.reply, reply_uses=kept.reply_uses
+                    )
+            return True
+
+    def set_reply(self, watch_id: int, reply: str, uses: int) -> None:
+        self._up()
+        with self._lock:
+            self._changed.notify_all()
+            self._watches[watch_id] = replace(self._watches[watch_id], reply=reply, reply_uses=uses)
+
+    def stop_all(self, now: datetime) -> int:
+        self._up()
+        with self._lock:
+            self._changed.notify_all()
+            active = [w for w in self._watches.values() if not w.final]
+            for w in active:
+                self._watches[w.id] = replace(w, state=SessionState.STOPPED, updated_at=now)
+            return len(active)
+
+    def claim(self, *, interval: float, lease: float) -> tuple[list[NodeLease], float | None]:
+        self._up()
+        with self._lock:
+            now = self._clock()
+            leases: list[NodeLease] = []
+            soonest: float | None = None
+            for node_id, node in sorted(self._nodes.items()):
+                if not any(w.node_id == node_id and not w.final for w in self._watches.values()):
+                    continue
+                next_poll, _, until = node
+                if until is not None and until > now:
+                    at = until
+                elif next_poll <= now:
+                    token = f"t{next(self._tokens)}"
+                    self._nodes[node_id] = [now + interval, token, now + lease]
+                    leases.append(NodeLease(node_id, token))
+                    continue
+                else:
+                    at = next_poll
+                soonest = at - now if soonest is None else min(soonest, at - now)
+            return leases, soonest
+
+    def release(self, lease: NodeLease, *, interval: float) -> None:
+        self._up()
+        with self._lock:
+            self._changed.notify_all()
+            next_poll, token, _ = self._nodes[lease.node_id]
+            if token == lease.token:
+                self._nodes[lease.node_id] = [
+                    max(next_poll, self._clock() + interval),
+                    None,
+                    None,
+                ]
+
+    def wait_until(self, predicate: Callable[[list[Watch]], bool], timeout: float = 5.0) -> None:
+        """Return once predicate holds for every watch kept (oldest first), or fail."""
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: predicate([w for _, w in sorted(self._watches.items())]), timeout
+            ):
+                raise AssertionError("MemoryWatches: the watches never got there")
+
+    def get(self, watch_id: int) -> Watch:
+        """A watch as kept now."""
+        with self._lock:
+            return self._watches[watch_id]
+
+    @property
+    def all(self) -> list[Watch]:
+        """Every watch kept, oldest first."""
+        with self._lock:
+            return [w for _, w in sorted(self._watches.items())]
+
+
+def queued(
+    session_id: int,
+    *name_and_status: str | SessionStatus,
+    text: str | None = None,
+    raw: str | None = None,
+    waiting: int | None = 0,
+    **custom: str,
+) -> QueueSession:
+    """A session in a queue, as RescueClient.get_sessions reads it: queued(11), queued(11,
+    "John Roe"), queued(11, SessionStatus.PICKED_UP), queued(11, "John Roe", custom1="x")...
+
+    By default Jane Doe's, waiting; text is sStatus (from the status's name by default).
+    """
+    name = next((x for x in name_and_status if isinstance(x, str)), "Jane Doe")
+    status = next(
+        (x for x in name_and_status if isinstance(x, SessionStatus)), SessionStatus.WAITING
+    )
+    unknown = set(custom) - set(SESSION_KEYS)
+    if unknown:
+        raise TypeError(f"queued(): no session field {', '.join(sorted(unknown))}")
+    fields = {key: "" for key in SESSION_KEYS}
+    fields.update(name=name, **custom)
+    return QueueSession(
+        session_id=session_id,
+        status=status,
+        status_text=text if text is not None else status.name.replace("_", " ").capitalize(),
+        raw_status=raw if raw is not None else status.value,
+        waiting_seconds=waiting,
+        fields=fields,
+        technician="",
+    )
+
+
+@dataclass(frozen=True)
+class SessionCall:
+    """One get_sessions call MemorySessions received, and when (time.monotonic)."""
+
+    node_id: int
+    auth_code: str
+    at: float
+
+
+class MemorySessions:
+    """bot.watch.WatchRescue in memory: each node's queue as a test sets it, every call kept.
+
+    Codes name their technician (get_account); a code marked refused gets the given result.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._queues: dict[int, list[QueueSession]] = {}
+        self._techs: dict[str, int] = {}
+        self._refused: dict[str, SessionResult] = {}
+        self._failures: deque[RescueError] = deque()
+        self.calls: list[SessionCall] = []
+        self.account_lookups: list[str] = []
+        # Queues whose get_sessions calls hang until let_go() (a Rescue that does not answer).
+        self._held: set[int] = set()
+        # Cleared: get_account hangs until it is set again.
+        self.accounts_answering = threading.Event()
+        self.accounts_answering.set()
+
+    def add_code(self, auth_code: str, tech_id: int) -> None:
+        with self._lock:
+            self._techs[auth_code] = tech_id
+
+    def set_queue(self, node_id: int, *sessions: QueueSession) -> None:
+        with self._lock:
+            self._queues[node_id] = list(sessions)
+
+    def refuse(self, auth_code: str, result: SessionResult) -> None:
+        with self._lock:
+            self._refused[auth_code] = result
+
+    def hold(self, *node_ids: int) -> None:
+        """Calls for these queues hang until let_go()."""
+        with self._lock:
+            self._held.update(node_ids)
+
+    def let_go(self) -> None:
+        with self._cond:
+            self._held.clear()
+            self._cond.notify_all()
+
+    def fail(self, *errors: RescueError) -> None:
+        """The next calls raise these, in order."""
+        with self._lock:
+            self._failures.extend(errors)
+
+    def get_account(self, auth_code: str) -> Account:
+        self.accounts_answering.wait(30)
+        with self._lock:
+            self.account_lookups.append(auth_code)
+            tech_id = self._techs.get(auth_code)
+        if tech_id is None:
+            raise Rejected(AccountResult.INVALID_SECRET_AUTH_CODE)
+        return Account(
+            account_id=1,
+            organization="Example Support",
+            admin_id=1,
+            tech_id=tech_id,
+            email=f"tech{tech_id}@example.com",
+            console_running=True,
+        )
+
+    def get_sessions(self, auth_code: str, node_id: int) -> list[QueueSession]:
+        with self._cond:
+            self.calls.append(SessionCall(node_id, auth_code, time.monotonic()))
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: node_id not in self._held, 30)
+            if self._failures:
+                raise self._failures.popleft()
+            refused = self._refused.get(auth_code)
+            if refused is not None:
+                raise Rejected(refused)
+            return list(self._queues.get(node_id, ()))
+
+    def calls_for(self, node_id: int) -> list[SessionCall]:
+        with self._lock:
+            return [c for c in self.calls if c.node_id == node_id]
+
+    def wait_for_calls(self, count: int, timeout: float = 5.0) -> list[SessionCall]:
+        """The first count calls, waiting for them to arrive."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.calls) >= count, timeout):
+                raise AssertionError(f"MemorySessions: {len(self.calls)} of {count} calls")
+            return self.calls[:count]

@@ -150,6 +150,11 @@ def test_the_domain_records_know_only_the_fields() -> None:
                 "bot.web",
             ),
         ),
+        ("bot.watch", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
+        (
+            "bot.watch_rules",
+            ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins", "bot.watch"),
+        ),
         ("bot.slack.blocks", ("bot.slack.io", "bot.slack.listeners", "bot.store", "bot.app")),
         ("bot.slack.io", ("bot.slack.blocks", "bot.slack.listeners", "bot.store", "bot.pins")),
         (

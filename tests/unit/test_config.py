@@ -368,3 +368,64 @@ def test_a_public_url_problem_is_listed_with_every_other_one(
     named = [p.split(":")[0] for p in caught.value.problems]
     assert sorted(named) == ["LENSPIN_AUDIT_DAYS", "LENSPIN_PUBLIC_URL", "LOG_LEVEL", "PORT"]
     assert "LENSPIN_PUBLIC_URL" in str(caught.value)
+
+
+def test_watching_is_on_every_five_seconds_with_twenty_minute_pins_by_default() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.watch
+    assert settings.watch_interval == 5.0
+    assert settings.pin_validity == 1200.0
+
+
+def test_watching_settings_take_decimals_and_off() -> None:
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "LENSPIN_WATCH": "off",
+            "LENSPIN_WATCH_INTERVAL": "2.5",
+            "LENSPIN_PIN_VALIDITY": "0.5",
+        }
+    )
+    assert not settings.watch
+    assert settings.watch_interval == 2.5
+    assert settings.pin_validity == 0.5
+    edges = Settings.from_env(
+        {
+            **BASE,
+            "LENSPIN_WATCH": "ON",
+            "LENSPIN_WATCH_INTERVAL": "1",
+            "LENSPIN_PIN_VALIDITY": "86400",
+        }
+    )
+    assert edges.watch
+    assert (edges.watch_interval, edges.pin_validity) == (1.0, 86400.0)
+
+
+@pytest.mark.parametrize(
+    ("interval", "validity"),
+    [
+        ("0.9", "0"),  # below the floors
+        ("1e3", "inf"),  # float() reads both; they are no plain numbers of seconds
+        ("nan", "-5"),
+        ("\u0665", "1_200"),  # other scripts' digits, and Python's digit separator
+        ("5.", ".5"),
+        ("3600.5", "86401"),  # above the ceilings
+        ("9" * 400, "9" * 400),  # float() would answer inf
+    ],
+)
+def test_every_bad_watching_value_is_named_in_the_one_error(interval: str, validity: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {
+                **BASE,
+                "LENSPIN_WATCH": "sometimes",
+                "LENSPIN_WATCH_INTERVAL": interval,
+                "LENSPIN_PIN_VALIDITY": validity,
+                "PORT": "0",
+            }
+        )
+    named = {p.split(":")[0] for p in caught.value.problems}
+    assert named == {"LENSPIN_WATCH", "LENSPIN_WATCH_INTERVAL", "LENSPIN_PIN_VALIDITY", "PORT"}
+    interval_problem = next(p for p in caught.value.problems if p.startswith("LENSPIN_WATCH_I"))
+    assert "at least 1" in interval_problem
+    assert "like 5 or 2.5" in interval_problem
