@@ -31,11 +31,12 @@ from bot.pins import RETRY_BUDGET, AuditLog, Pacer, PinService, PinSource
 from bot.rescue.models import RESCUE_INTERVAL, Account
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import tell_connected
+from bot.slack.flows import refresh_home, tell_connected
+from bot.slack.follow import SessionNews
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups, profile_email
 from bot.slack.listeners import register
-from bot.watch import WatchStore
+from bot.watch import Watcher, WatchRescue, WatchStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -53,9 +54,10 @@ LOOKUP_TIMEOUT = 1
 # Beyond the longest a request can live (its wait, its retries, Rescue's answer to the last):
 # time to record it and for the pacer's last turn.
 SEAT_MARGIN = 30.0
+WATCH_LEASE_MARGIN = 60.0
 
 
-class RescueApi(PinSource, AccountSource, Protocol):
+class RescueApi(PinSource, AccountSource, WatchRescue, Protocol):
     """Every Rescue operation the bot uses (bot.rescue.client.RescueClient, or a stand-in)."""
 
 
@@ -98,11 +100,15 @@ class Lenspin:
     # The connect page's links and what tells Slack of a connection; None without the page.
     connect_links: ConnectLinks | None = None
     connected: Callable[[Requester, Account], None] = lambda who, account: None
+    watcher: Watcher | None = None
 
     def shutdown(self) -> None:
         """Finish the PIN requests under way and answer the queued ones before exiting."""
         self.purger.stop()
         self.pins.shutdown()
+        # After the PINs: those delivered while stopping are watched too (by the next process).
+        if self.watcher is not None:
+            self.watcher.stop()
         self.background.shutdown(wait=True)
 
 
@@ -177,10 +183,28 @@ def create_app(
         if settings.connect_page
         else None
     )
+    delivery = Delivery(delivery_client, slack_api_url=settings.slack_api_url)
+    news = SessionNews(
+        delivery,
+        validity=settings.pin_validity,
+        # deps is bound below, before the watcher starts and anything can change.
+        refresh=lambda watch: deps.background(lambda: refresh_home(deps, watch.requester)),
+    )
+    watcher = Watcher(
+        store.watches(),
+        rescue,
+        refusals=accounts,
+        on_change=news.on_change,
+        interval=settings.watch_interval,
+        validity=settings.pin_validity,
+        enabled=settings.watch,
+        # Longer than one getSession_V3 can take, so a live process never loses its lease.
+        lease=settings.rescue_timeout + WATCH_LEASE_MARGIN,
+    )
     deps = SlackDeps(
         settings=settings,
         pins=pins,
-        delivery=Delivery(delivery_client, slack_api_url=settings.slack_api_url),
+        delivery=delivery,
         accounts=accounts,
         history=lambda team, user: store.recent_requests(team, user, limit=HISTORY_LENGTH),
         background=lambda work: _run_logged(background, work),
@@ -195,10 +219,12 @@ def create_app(
         ),
         previous_request=store.get_request,
         connect_links=connect_links,
+        watcher=watcher,
     )
     register(app, deps)
     purger = AuditPurger(store, days=settings.audit_days)
     purger.start()
+    watcher.start()
     return Lenspin(
         bolt=app,
         pins=pins,
@@ -206,6 +232,7 @@ def create_app(
         purger=purger,
         connect_links=connect_links,
         connected=lambda who, account: tell_connected(deps, who, account),
+        watcher=watcher,
     )
 
 

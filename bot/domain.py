@@ -44,6 +44,14 @@ class Credential:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """A PIN request's end, besides its outcome: its audit row and the code it used."""
+
+    audit_id: int | None
+    credential: Credential | None
+
+
+@dataclass(frozen=True)
 class Link:
     """A Slack user's own Rescue account, with the auth code decrypted."""
 

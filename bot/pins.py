@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot import logs
-from bot.domain import AuditEntry, Credential, Requester, StoreError
+from bot.domain import AuditEntry, Credential, Finished, Requester, StoreError
 from bot.lanes import (
     MAX_PER_TECHNICIAN,
     MAX_WAIT,
@@ -40,7 +40,7 @@ MAX_BACKOFF = 3.0
 
 Outcome = Pin | RescueError
 # Called with the outcome and the id of its audit row (None when it was not recorded).
-OnDone = Callable[[Outcome, int | None], None]
+OnDone = Callable[[Outcome, Finished], None]
 # Called, before the outcome, with the request's place in line (1 = being served) and the
 # seconds its turn is expected in, when that is more than NOTE_AFTER away.
 OnQueued = Callable[[int, float], None]
@@ -170,7 +170,7 @@ class PinService:
         on_done: OnDone,
         on_queued: OnQueued | None = None,
     ) -> Future[None]:
-        """Queue a request; on_done gets the outcome and its audit row id, on a PIN thread."""
+        """Queue a request; on_done gets the outcome, its audit row and code, on a PIN thread."""
         job = _Job(
             requester,
             request,
@@ -353,7 +353,7 @@ class PinService:
         try:
             audit_id = self._record(job, outcome)
             try:
-                job.on_done(outcome, audit_id)
+                job.on_done(outcome, Finished(audit_id, job.credential))
             except Exception:
                 logger.exception("Delivering the outcome to %s failed", job.requester.user_id)
         finally:

@@ -14,6 +14,7 @@ from bot.domain import AuditRecord
 from bot.pins import PinService
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups
+from bot.watch import Watcher
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,5 @@ class SlackDeps:
     previous_request: Callable[[int, str, str], AuditRecord | None]
     # Links to lenspin's own connect page; None without LENSPIN_PUBLIC_URL (or linking off).
     connect_links: ConnectLinks | None = None
+    # Follows each delivered PIN's session (LENSPIN_WATCH); None in tests that need no watching.
+    watcher: Watcher | None = None

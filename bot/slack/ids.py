@@ -33,6 +33,8 @@ SMS_LANGUAGE_BLOCK = "lenspin_sms_language"
 
 SHARE_ACTION = "lenspin_share"
 AGAIN_ACTION = "lenspin_again"
+# The same, from a PIN nobody used: the form ready to text the new PIN to the same number.
+TEXT_AGAIN_ACTION = "lenspin_text_again"
 
 MESSAGE_SHORTCUT = "lenspin_message_shortcut"
 GLOBAL_SHORTCUT = "lenspin_global_shortcut"

@@ -20,8 +20,9 @@ def delivery(slack: FakeSlack) -> Delivery:
 
 def test_response_url_comes_first(slack: FakeSlack) -> None:
     url = slack.new_response_url("U1", "C0GENERAL")
-    route = delivery(slack).send(Destination("U1", "C0GENERAL", url), MESSAGE)
-    assert route == "response_url"
+    delivered = delivery(slack).send(Destination("U1", "C0GENERAL", url), MESSAGE)
+    assert delivered is not None
+    assert delivered.route == "response_url"
     (post,) = slack.response_posts
     assert post.body["response_type"] == "ephemeral"
     assert post.body["text"] == MESSAGE["text"]
@@ -30,8 +31,9 @@ def test_response_url_comes_first(slack: FakeSlack) -> None:
 def test_a_response_url_on_another_host_is_never_posted_to(slack: FakeSlack) -> None:
     # Only Slack's hooks host (or the configured API host) may receive a PIN.
     forged = "http://127.0.0.2:9/steal"
-    route = delivery(slack).send(Destination("U1", "C0GENERAL", forged), MESSAGE)
-    assert route == "ephemeral"
+    delivered = delivery(slack).send(Destination("U1", "C0GENERAL", forged), MESSAGE)
+    assert delivered is not None
+    assert delivered.route == "ephemeral"
     (call,) = slack.calls_to("chat.postEphemeral")
     assert call.args["user"] == "U1"
 
@@ -56,5 +58,8 @@ def test_when_every_route_fails_it_says_so_in_the_log(
 def test_unreadable_metadata_leaves_the_dm(slack: FakeSlack, metadata: object) -> None:
     destination = Destination.from_metadata("U1", metadata)
     assert destination == Destination("U1")
-    assert delivery(slack).send(destination, MESSAGE) == "dm"
+    delivered = delivery(slack).send(destination, MESSAGE)
+    assert delivered is not None
+    assert (delivered.route, delivered.channel) == ("dm", slack.dm_channel_id("U1"))
+    assert delivered.ts
     assert slack.wait_for_message("U1")["route"] == "dm"

@@ -282,6 +282,14 @@ class MemoryRescue:
         # The emails of password sign-ins, and the codes get_account was asked about.
         self.sign_ins: list[str] = []
         self.account_lookups: list[str] = []
+        # Each Rescue technician's queue (by node id), as getSession_V3 would list it.
+        self.queues: dict[int, list[QueueSession]] = {}
+        self.session_calls: list[tuple[str, int]] = []
+
+    def get_sessions(self, auth_code: str, node_id: int) -> list[QueueSession]:
+        with self._lock:
+            self.session_calls.append((auth_code, node_id))
+            return list(self.queues.get(node_id, []))
 
     def script(self, *outcomes: Pin | RescueError) -> None:
         """Answer the next PIN requests with these, in order; then PINs in sequence again."""

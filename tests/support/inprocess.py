@@ -269,7 +269,8 @@ def in_process_bot(slack: FakeSlack, **env: str) -> Iterator[InProcessBot]:
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET=slack.signing_secret,
         SLACK_API_URL=slack.api_url,
-        **env,
+        # Following sessions asks Rescue after each PIN; the tests of it turn it on.
+        **{"LENSPIN_WATCH": "off", **env},
     )
     store, rescue = MemoryStore(), MemoryRescue()
     lenspin = create_app(settings, rescue=rescue, store=store, pin_workers=2)

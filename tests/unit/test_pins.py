@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.domain import CodeSource, Credential, Requester
+from bot.domain import CodeSource, Credential, Finished, Requester
 from bot.pins import PinService, PinSource
 from bot.rescue.errors import Rejected, RescueError, Timeout
 from bot.rescue.models import RESCUE_INTERVAL, Pin, PinRequest, ResultCode
@@ -149,7 +149,7 @@ def test_submit_hands_the_outcome_to_the_callback_off_the_caller_thread(
     threads: list[str] = []
     done = threading.Event()
 
-    def on_done(outcome: object, audit_id: int | None) -> None:
+    def on_done(outcome: object, finished: Finished) -> None:
         outcomes.append(outcome)
         threads.append(threading.current_thread().name)
         done.set()

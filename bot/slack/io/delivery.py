@@ -55,6 +55,15 @@ class Destination:
         )
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """How an answer reached the technician: its route, and where a DM can be edited later."""
+
+    route: str  # "response_url", "ephemeral" or "dm"
+    channel: str = ""
+    ts: str = ""
+
+
 class Delivery:
     """Sends one message privately to one technician by the first route that works."""
 
@@ -67,23 +76,46 @@ class Delivery:
 
     def send(
         self, destination: Destination, message: dict[str, Any], *, replace_original: bool = False
-    ) -> str | None:
-        """Deliver message; return the route that worked, or None when none did.
+    ) -> Delivered | None:
+        """Deliver message; return how it went, or None when no route worked.
 
         replace_original: the message takes the place of the last one sent by response_url.
         """
         user = destination.user_id
         if self._via_response_url(destination, message, replace_original=replace_original):
-            return _delivered("response_url", user)
+            return _delivered(Delivered("response_url"), user)
         if destination.channel_id and self._via_api(
             "chat.postEphemeral", channel=destination.channel_id, user=user, **message
         ):
-            return _delivered("ephemeral", user)
-        # A DM needs only chat:write: posting to a user id opens the app's DM with them.
-        if self._via_api("chat.postMessage", channel=user, **message):
-            return _delivered("dm", user)
+            return _delivered(Delivered("ephemeral"), user)
+        posted = self.post_dm(user, message)
+        if posted is not None:
+            return _delivered(posted, user)
         logger.error("Could not deliver an answer to user=%s by any route", user)
         return None
+
+    def replace(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Put message in the place of the last one sent through response_url."""
+        destination = Destination(user_id="", response_url=response_url)
+        return self._via_response_url(destination, message, replace_original=True)
+
+    def post_dm(self, user_id: str, message: dict[str, Any]) -> Delivered | None:
+        """Post message in the app's DM with the user; None if Slack refused."""
+        # A DM needs only chat:write: posting to a user id opens the app's DM with them.
+        answer: list[Any] = []
+
+        def call() -> None:
+            answer.append(
+                self._client.api_call("chat.postMessage", json={"channel": user_id, **message})
+            )
+
+        if not attempt("chat.postMessage", call) or not answer:
+            return None
+        return Delivered("dm", str(answer[0].get("channel") or ""), str(answer[0].get("ts") or ""))
+
+    def update_dm(self, channel: str, ts: str, message: dict[str, Any]) -> bool:
+        """Edit a DM lenspin posted."""
+        return self._via_api("chat.update", channel=channel, ts=ts, **message)
 
     def _via_response_url(
         self, destination: Destination, message: dict[str, Any], *, replace_original: bool
@@ -111,6 +143,6 @@ class Delivery:
         return attempt(method, lambda: self._client.api_call(method, json=kwargs))
 
 
-def _delivered(route: str, user_id: str) -> str:
-    logger.info("Answer delivered to user=%s via %s", user_id, route)
-    return route
+def _delivered(delivered: Delivered, user_id: str) -> Delivered:
+    logger.info("Answer delivered to user=%s via %s", user_id, delivered.route)
+    return delivered

@@ -35,6 +35,7 @@ def register(app: App, deps: SlackDeps) -> None:
     app.action(ids.CONNECT_LINK_ACTION)(lambda ack: ack())
     app.action(ids.SHARE_ACTION)(pin.share)
     app.action(ids.AGAIN_ACTION)(pin.again)
+    app.action(ids.TEXT_AGAIN_ACTION)(pin.again)
 
 
 def clicked(body: dict[str, Any]) -> PinButtons | None:

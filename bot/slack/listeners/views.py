@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot import texts
 from bot.accounts import LinkStale, NotConnected
-from bot.domain import Requester, StoreError
+from bot.domain import Finished, Requester, StoreError
 from bot.fields import NAME
 from bot.pins import Outcome
 from bot.rescue.errors import RescueError
@@ -22,11 +22,13 @@ from bot.slack.blocks.messages import pin_failed, pin_ready, queue_note
 from bot.slack.blocks.modals import notice_modal
 from bot.slack.blocks.mrkdwn import Message
 from bot.slack.blocks.outcomes import connect_failure, store_failure
+from bot.slack.blocks.session import PinMessage
 from bot.slack.blocks.status import connected_text
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import connect_link, refresh_home
+from bot.slack.follow import reply_for
 from bot.slack.forms import PinButtons, dig, read_connect_form, read_pin_form
-from bot.slack.io.delivery import Delivery, Destination
+from bot.slack.io.delivery import Delivered, Delivery, Destination
 from bot.slack.io.views import update_view
 from bot.slack.who import requester
 
@@ -66,27 +68,63 @@ class PinFormSubmitted:
         ack()
         destination = Destination.from_metadata(who.user_id, dig(view, "private_metadata"))
         answer = _Answer(self._deps.delivery, destination)
+
+        def done(outcome: Outcome, finished: Finished) -> None:
+            delivered = answer.final(self._message(who, request, outcome, finished.audit_id))
+            if isinstance(outcome, Pin) and delivered is not None:
+                self._follow(who, request, outcome, finished, answer.followed(delivered))
+
         self._deps.pins.submit(
             who,
             request,
-            lambda outcome, audit_id: answer.final(self._message(who, request, outcome, audit_id)),
+            done,
             on_queued=lambda position, seconds: answer.note(queue_note(position, seconds)),
         )
+
+    def _follow(
+        self,
+        who: Requester,
+        request: PinRequest,
+        pin: Pin,
+        finished: Finished,
+        sent: tuple[Delivered, str, int],
+    ) -> None:
+        """Watch the PIN's session, keeping what updating its message needs."""
+        watcher = self._deps.watcher
+        if watcher is None or not watcher.enabled or finished.credential is None:
+            return
+        shown = PinMessage(
+            pin=pin,
+            name=request.name,
+            language=self._settings.customer_language,
+            sms_number=request.sms_number,
+            shared=False,
+            buttons=self._buttons(finished.audit_id, pin, request),
+            again=self._buttons(finished.audit_id, pin, request, sms=False),
+            text_again=(
+                self._buttons(finished.audit_id, pin, request) if request.sms_number else None
+            ),
+        )
+        delivered, response_url, posts = sent
+        reply = reply_for(who.user_id, delivered, response_url, shown, posts=posts)
+        watcher.watch(who, finished.credential, request, finished.audit_id, reply.to_handle())
+
+    @staticmethod
+    def _buttons(audit_id: int | None, pin: Pin, request: PinRequest, *, sms: bool = True) -> str:
+        number = request.sms_number if sms else ""
+        return PinButtons(audit_id, pin.code, request.name, number, request.sms_language).to_value()
 
     def _message(
         self, who: Requester, request: PinRequest, outcome: Outcome, audit_id: int | None
     ) -> Message:
         settings = self._settings
         if isinstance(outcome, Pin):
-            buttons = PinButtons(
-                audit_id, outcome.code, request.name, request.sms_number, request.sms_language
-            )
             message = pin_ready(
                 outcome,
                 name=request.name,
                 language=settings.customer_language,
                 sms_number=request.sms_number,
-                buttons=buttons.to_value(),
+                buttons=self._buttons(audit_id, outcome, request),
             )
         else:
             message = pin_failed(
@@ -120,21 +158,32 @@ class _Answer:
         self._lock = threading.Lock()
         self._done = False
         self._note_replaceable = False
+        # Posts through the response_url so far (Slack allows five within 30 minutes).
+        self.posts = 0
+
+    def followed(self, delivered: Delivered) -> tuple[Delivered, str, int]:
+        """How the outcome went, its response_url and that URL's posts so far."""
+        return delivered, self._destination.response_url, self.posts
 
     def note(self, message: Message) -> None:
         """Say where the request stands, unless its outcome is already out."""
         with self._lock:
             if self._done:
                 return
-            route = self._delivery.send(self._destination, message)
-            self._note_replaceable = route == "response_url"
+            delivered = self._delivery.send(self._destination, message)
+            self._note_replaceable = delivered is not None and delivered.route == "response_url"
+            self.posts += self._note_replaceable
 
-    def final(self, message: Message) -> None:
+    def final(self, message: Message) -> Delivered | None:
         """Deliver the outcome, in the note's place where that went by response_url."""
         with self._lock:
             self._done = True
             # Two posts of the response_url's five: the note, then what replaces it.
-            self._delivery.send(self._destination, message, replace_original=self._note_replaceable)
+            delivered = self._delivery.send(
+                self._destination, message, replace_original=self._note_replaceable
+            )
+            self.posts += delivered is not None and delivered.route == "response_url"
+            return delivered
 
 
 class ConnectFormSubmitted:
