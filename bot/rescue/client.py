@@ -34,6 +34,8 @@ from bot.rescue.transport import DeadlineAdapter, DeadlineTransport
 
 __all__ = ["RescueClient"]
 
+# Operations called on a timer rather than by a technician (bot.watch polls queues).
+_POLLED = frozenset({"getSession_V3"})
 log = logging.getLogger("bot.rescue")
 
 WSDL_PATH = Path(__file__).with_name("wsdl") / "API.wsdl"
@@ -244,7 +246,16 @@ class RescueClient:
         # An empty result element is a result all the same: parse makes it UNKNOWN.
         raw = "" if raw is None else _short(raw)
         code = parse(raw)
-        log.info("Rescue %s answered %s in %d ms", operation, code.name, elapsed_ms)
+        # A queue is polled every few seconds while PINs are watched: its routine answers would
+        # drown the log at INFO, so they go to DEBUG; anything else about it stays at INFO.
+        routine = operation in _POLLED and code.name == "OK"
+        log.log(
+            logging.DEBUG if routine else logging.INFO,
+            "Rescue %s answered %s in %d ms",
+            operation,
+            code.name,
+            elapsed_ms,
+        )
         return code, raw
 
 
