@@ -9,7 +9,7 @@ LEFT = "*{name}* left before the session was picked up."
 LEFT_ANY = "A session for *{name}* ended before it was picked up."
 UNUSED = (
     "The PIN {pin} was not used: no customer connected with it within {duration}. "
-    "It no longer works."
+    "If they still need help, send them a new one."
 )
 MINUTES = "{n} minutes"
 ONE_MINUTE = "1 minute"
