@@ -14,6 +14,7 @@ UNUSED = (
 MINUTES = "{n} minutes"
 ONE_MINUTE = "1 minute"
 SECONDS = "{n} seconds"
+ONE_SECOND = "1 second"
 SHORT = "{minutes} min {seconds} s"
 SHORT_SECONDS = "{seconds} s"
 OTHER = "The session with *{name}* is in your queue. Rescue says: {status}."

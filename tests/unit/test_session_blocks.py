@@ -252,9 +252,15 @@ def test_without_an_sms_number_there_is_nothing_to_text_again(state: SessionStat
 @pytest.mark.parametrize(
     ("seconds", "words_"),
     [
+        # LENSPIN_PIN_VALIDITY takes any positive number of seconds.
+        (0.2, "1 second"),
+        (1, "1 second"),
+        (1.4, "1 second"),
         (2, "2 seconds"),
         (45, "45 seconds"),
         (59.4, "59 seconds"),
+        (59.5, "1 minute"),
+        (59.6, "1 minute"),
         (60, "1 minute"),
         (89, "1 minute"),
         (91, "2 minutes"),

@@ -44,10 +44,12 @@ class PinMessage:
 
 
 def duration(seconds: float) -> str:
-    """A PIN's validity in words: "20 minutes", "1 minute", "45 seconds"."""
-    if seconds < 60:
-        return words.SECONDS.format(n=max(round(seconds), 1))
-    minutes = round(seconds / 60)
+    """A PIN's validity in words: "20 minutes", "1 minute", "45 seconds", "1 second"."""
+    # Rounded once, first: 59.6 s is "1 minute", never "60 seconds".
+    whole = max(round(seconds), 1)
+    if whole < 60:
+        return words.ONE_SECOND if whole == 1 else words.SECONDS.format(n=whole)
+    minutes = round(whole / 60)
     return words.ONE_MINUTE if minutes == 1 else words.MINUTES.format(n=minutes)
 
 
