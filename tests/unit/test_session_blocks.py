@@ -14,9 +14,11 @@ from bot.rescue.models import Pin
 from bot.slack import ids
 from bot.slack.blocks.messages import pin_ready
 from bot.slack.blocks.session import (
+    STATUS_SHOWN,
     PinMessage,
     duration,
     followed_message,
+    rescue_status,
     session_line,
     short_duration,
 )
@@ -287,3 +289,10 @@ def test_a_validity_in_words(seconds: float, words_: str) -> None:
 )
 def test_a_measured_time_short(seconds: int, short: str) -> None:
     assert short_duration(seconds) == short
+
+
+def test_rescues_status_is_shown_whole_up_to_its_cap_then_cut() -> None:
+    exact = "x" * STATUS_SHOWN
+    assert rescue_status(exact) == exact
+    assert rescue_status(exact + "y") == "x" * (STATUS_SHOWN - 1) + "…"
+    assert rescue_status("Closed by customer <&>") == "Closed by customer &lt;&amp;&gt;"

@@ -12,6 +12,8 @@ from bot.slack.blocks.messages import pin_ready
 from bot.slack.blocks.mrkdwn import Message, actions, button, context, escape, section
 from bot.texts import session as words
 
+# Rescue's sStatus has no documented length; the most of it shown, before escaping.
+STATUS_SHOWN = 100
 # Until the session starts, the customer may still need the PIN and the steps.
 _NOT_STARTED = frozenset({SessionState.PENDING, SessionState.WAITING, SessionState.OTHER})
 _FOR_ONE = {
@@ -61,6 +63,13 @@ def short_duration(seconds: int) -> str:
     return words.SHORT.format(minutes=minutes, seconds=rest)
 
 
+def rescue_status(text: str) -> str:
+    """Rescue's words for a session's status, cut to STATUS_SHOWN and escaped for mrkdwn."""
+    if len(text) > STATUS_SHOWN:
+        text = text[: STATUS_SHOWN - 1].rstrip() + "…"
+    return escape(text)
+
+
 def session_line(watch: Watch, *, now: datetime, pin: str, validity: float) -> str:
     """The session's state in one mrkdwn sentence (validity: the PIN's, in seconds)."""
     state = watch.state
@@ -75,7 +84,7 @@ def session_line(watch: Watch, *, now: datetime, pin: str, validity: float) -> s
     return template.format(
         name=name,
         seconds=max(watch.waited(now) or 0, 0),
-        status=escape(watch.status_text or state.value),
+        status=rescue_status(watch.status_text or state.value),
     )
 
 
