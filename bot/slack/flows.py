@@ -15,8 +15,8 @@ from bot.domain import Requester, StoreError
 from bot.rescue.models import Account
 from bot.slack.blocks.connect import connect_link_message
 from bot.slack.blocks.history import history_blocks
-from bot.slack.blocks.home import home
-from bot.slack.blocks.mrkdwn import Message, section
+from bot.slack.blocks.home import followed_blocks, followed_unavailable, home
+from bot.slack.blocks.mrkdwn import Block, Message, section
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.blocks.status import connected_text, status_text
 from bot.slack.deps import SlackDeps
@@ -105,7 +105,10 @@ def tell_connected(deps: SlackDeps, who: Requester, account: Account) -> None:
 
 
 def refresh_home(deps: SlackDeps, who: Requester) -> None:
-    """Build and publish the user's Home tab (slow: run it in the background)."""
+    """Build and publish the user's Home tab (slow: run it in the background).
+
+    Raises the StoreError that kept part of it from showing, once the tab says so.
+    """
     try:
         status = deps.accounts.status(who.team_id, who.user_id)
         entries = deps.history(who.team_id, who.user_id)
@@ -117,12 +120,30 @@ def refresh_home(deps: SlackDeps, who: Requester) -> None:
             home(store_failure(error), connected=False, can_connect=False, history=[]),
         )
         raise
+    now = datetime.now(UTC)
+    followed, failed = _followed(deps, who, now)
     view = home(
         status_text(status),
         connected=status.kind in (StatusKind.LINKED, StatusKind.STALE),
         can_connect=deps.settings.linking,
-        history=history_blocks(
-            entries, now=datetime.now(UTC), visible_minutes=deps.settings.pin_visible_minutes
-        ),
+        history=history_blocks(entries, now=now, visible_minutes=deps.settings.pin_visible_minutes),
+        followed=followed,
     )
     publish_home(deps.client, who.user_id, view)
+    if failed is not None:
+        raise failed  # the background runner logs it as a warning
+
+
+def _followed(
+    deps: SlackDeps, who: Requester, now: datetime
+) -> tuple[list[Block], StoreError | None]:
+    """The Home tab's PINs being followed (nothing with watching off), and what failed."""
+    watcher = deps.watcher
+    if watcher is None or not watcher.enabled:
+        return [], None
+    try:
+        watches = watcher.watches_of(who)
+    except StoreError as error:
+        # The rest of the tab shows all the same; this part says what is wrong.
+        return followed_unavailable(store_failure(error)), error
+    return followed_blocks(watches, now=now), None

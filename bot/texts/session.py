@@ -14,6 +14,7 @@ UNUSED = (
 MINUTES = "{n} minutes"
 ONE_MINUTE = "1 minute"
 SECONDS = "{n} seconds"
+ONE_SECOND = "1 second"
 SHORT = "{minutes} min {seconds} s"
 SHORT_SECONDS = "{seconds} s"
 OTHER = "The session with *{name}* is in your queue. Rescue says: {status}."
@@ -26,6 +27,10 @@ TEXT_AGAIN_BUTTON = "Text a new PIN"
 # The Home tab and /lenspin history.
 HOME_HEADING = "*PINs being followed*"
 HOME_LINE = "{name} · {state}"
+HOME_ANY = "a session for {name}"
+HOME_WAITED = "{state} ({waited})"
+HOME_STATUS = "{state}: Rescue says {status}"
+HOME_MORE = "…and {count} older ones."
 STATE_WORDS = {
     "pending": "not used yet",
     "waiting": "waiting in your queue",
@@ -37,3 +42,4 @@ STATE_WORDS = {
 }
 HISTORY_TIMES = "connected after {connect}, picked up after {pickup}"
 HISTORY_CONNECTED = "connected after {connect}"
+HISTORY_STATE = "{state} ({times})"

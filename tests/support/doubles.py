@@ -130,9 +130,13 @@ class MemoryConnectLinks:
 
 
 class MemoryStore:
-    """bot.app.StoreApi in memory: links, audit rows with ids, and a MemoryPacer."""
+    """bot.app.StoreApi in memory: links, audit rows with ids, and a MemoryPacer.
 
-    def __init__(self) -> None:
+    watch_clock: the watches' clock (leases and turns), in seconds; a VirtualClock's time()
+    makes their turns come only when a test says.
+    """
+
+    def __init__(self, *, watch_clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._links: dict[tuple[str, str], Link] = {}
         self._audit: list[AuditRecord] = []
@@ -145,8 +149,9 @@ class MemoryStore:
         # Set to a StoreError to make every link and audit read or write raise it.
         self.down: StoreError | None = None
         self.links_to_page = MemoryConnectLinks(self._up)
-        # One for the store, as the database is one for every process.
-        self.watched = MemoryWatches()
+        # One for the store, as the database is one for every process. A watch that ends
+        # writes its outcome into its audit row, as the database's does.
+        self.watched = MemoryWatches(clock=watch_clock, on_final=self._session_ended)
 
     def _up(self) -> None:
         if self.down is not None:
@@ -221,6 +226,23 @@ class MemoryStore:
                 ),
                 None,
             )
+
+    def _session_ended(self, watch: Watch) -> None:
+        """Write a final watch's outcome into its audit row (bot.store.watches does the same)."""
+        if watch.audit_id is None:
+            return
+        with self._lock:
+            self._audit = [
+                replace(
+                    r,
+                    session_state=watch.state.value,
+                    connect_seconds=watch.connect_seconds,
+                    pickup_seconds=watch.pickup_seconds,
+                )
+                if r.id == watch.audit_id
+                else r
+                for r in self._audit
+            ]
 
     def purge_audit(self, older_than: datetime) -> int:
         with self._lock:
@@ -305,13 +327,17 @@ class MemoryRescue:
         login: str | None = None,
         sso_id: str | None = None,
         console_running: bool = True,
+        tech_id: int | None = None,
     ) -> Account:
-        """An account Rescue knows by auth_code; login is a password that gets that code."""
+        """An account Rescue knows by auth_code; login is a password that gets that code.
+
+        tech_id: the technician's node (whose queue get_sessions lists in queues[tech_id]).
+        """
         account = Account(
             account_id=1000 + len(self._accounts),
             organization=organization,
             admin_id=1,
-            tech_id=2000 + len(self._accounts),
+            tech_id=2000 + len(self._accounts) if tech_id is None else tech_id,
             email=email,
             console_running=console_running,
         )
@@ -389,10 +415,17 @@ class MemoryWatches:
     """bot.watch.WatchStore in memory, with the database's rules: leases, turns, final rows.
 
     Its clock stands for the database's (seconds); a VirtualClock's time() makes it virtual.
+    on_final is told of each watch that ends (MemoryStore writes it into the audit row).
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_final: Callable[[Watch], None] = lambda watch: None,
+    ) -> None:
         self._clock = clock
+        self._on_final = on_final
         self._lock = threading.Lock()
         # Notified after every change, for wait_until.
         self._changed = threading.Condition(self._lock)
@@ -440,6 +473,7 @@ class MemoryWatches:
             self._changed.notify_all()
             if self._nodes[lease.node_id][1] != lease.token:
                 return False
+            ended = []
             for watch in watches:
                 if not self._watches[watch.id].final:
                     # What a look changes; the reply handle is set_reply's.
@@ -447,7 +481,11 @@ class MemoryWatches:
                     self._watches[watch.id] = replace(
                         watch, reply=kept.reply, reply_uses=kept.reply_uses
                     )
-            return True
+                    if watch.final:
+                        ended.append(watch)
+        for watch in ended:
+            self._on_final(watch)
+        return True
 
     def set_reply(self, watch_id: int, reply: str, uses: int) -> None:
         self._up()
@@ -462,7 +500,10 @@ class MemoryWatches:
             active = [w for w in self._watches.values() if not w.final]
             for w in active:
                 self._watches[w.id] = replace(w, state=SessionState.STOPPED, updated_at=now)
-            return len(active)
+            ended = [self._watches[w.id] for w in active]
+        for watch in ended:
+            self._on_final(watch)
+        return len(ended)
 
     def claim(self, *, interval: float, lease: float) -> tuple[list[NodeLease], float | None]:
         self._up()

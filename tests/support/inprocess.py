@@ -263,8 +263,11 @@ class InProcessBot:
 
 
 @contextmanager
-def in_process_bot(slack: FakeSlack, **env: str) -> Iterator[InProcessBot]:
-    """lenspin on MemoryStore and MemoryRescue, its Web API calls going to slack."""
+def in_process_bot(
+    slack: FakeSlack, *, store: MemoryStore | None = None, **env: str
+) -> Iterator[InProcessBot]:
+    """lenspin on MemoryStore (this one, or a new one) and MemoryRescue, its Web API calls
+    going to slack."""
     settings = settings_for(
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET=slack.signing_secret,
@@ -272,7 +275,7 @@ def in_process_bot(slack: FakeSlack, **env: str) -> Iterator[InProcessBot]:
         # Following sessions asks Rescue after each PIN; the tests of it turn it on.
         **{"LENSPIN_WATCH": "off", **env},
     )
-    store, rescue = MemoryStore(), MemoryRescue()
+    store, rescue = (store if store is not None else MemoryStore()), MemoryRescue()
     lenspin = create_app(settings, rescue=rescue, store=store, pin_workers=2)
     bot = InProcessBot(lenspin, slack, store, rescue, settings)
     try:

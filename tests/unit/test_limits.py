@@ -18,7 +18,7 @@ from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import SMS_LANGUAGES, Account, AuthResult, Pin, PinRequest, ResultCode
 from bot.slack import ids
 from bot.slack.blocks.connect import connect_link_message, connect_link_modal
-from bot.slack.blocks.history import SECTION_LIMIT, history, history_blocks
+from bot.slack.blocks.history import history, history_blocks
 from bot.slack.blocks.home import home
 from bot.slack.blocks.messages import (
     customer_post,
@@ -28,6 +28,7 @@ from bot.slack.blocks.messages import (
     share_failed,
 )
 from bot.slack.blocks.modals import notice_modal, pin_modal_for
+from bot.slack.blocks.mrkdwn import SECTION_LIMIT
 from bot.slack.blocks.outcomes import connect_failure
 from bot.slack.blocks.status import connected_text, status_text
 from bot.slack.forms import PinButtons, rescue_length

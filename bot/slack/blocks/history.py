@@ -6,11 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot import texts
-from bot.domain import AuditRecord
-from bot.slack.blocks.mrkdwn import Block, Message, context, escape, section, slack_date
-
-# Slack refuses a section whose text, as sent (escaped), is over 3,000 characters.
-SECTION_LIMIT = 3000
+from bot.domain import AuditRecord, SessionState
+from bot.slack.blocks.mrkdwn import (
+    Block,
+    Message,
+    context,
+    escape,
+    packed,
+    section,
+    slack_date,
+)
+from bot.slack.blocks.session import short_duration
+from bot.texts import session as session_words
 
 
 def history_blocks(
@@ -25,7 +32,7 @@ def history_blocks(
         if visible_minutes > 0
         else texts.HISTORY_ALL_MASKED
     )
-    return [*(section(text) for text in _packed(f"*{texts.HISTORY_TITLE}*", lines)), context(note)]
+    return [*(section(text) for text in packed(f"*{texts.HISTORY_TITLE}*", lines)), context(note)]
 
 
 def history(entries: Sequence[AuditRecord], *, now: datetime, visible_minutes: int) -> Message:
@@ -34,17 +41,6 @@ def history(entries: Sequence[AuditRecord], *, now: datetime, visible_minutes: i
         "text": texts.HISTORY_TITLE,
         "blocks": history_blocks(entries, now=now, visible_minutes=visible_minutes),
     }
-
-
-def _packed(title: str, lines: list[str]) -> list[str]:
-    """The title and lines as few section texts as fit Slack's limit, lines kept whole."""
-    texts_: list[str] = [title]
-    for line in lines:
-        if len(texts_[-1]) + 1 + len(line) > SECTION_LIMIT:
-            texts_.append(line)
-        else:
-            texts_[-1] += "\n" + line
-    return texts_
 
 
 def _line(entry: AuditRecord, *, now: datetime, visible_minutes: int) -> str:
@@ -56,4 +52,26 @@ def _line(entry: AuditRecord, *, now: datetime, visible_minutes: int) -> str:
         outcome = f"`{entry.pin}`"
     else:
         outcome = texts.HISTORY_MASKED
-    return f"• {when} · {escape(entry.name)} · {outcome}"
+    line = f"• {when} · {escape(entry.name)} · {outcome}"
+    session = _session(entry)
+    return f"{line} · {session}" if session else line
+
+
+def _session(entry: AuditRecord) -> str:
+    """What became of the PIN's session once its watch ended, with its times; "" if unknown."""
+    try:
+        final = SessionState(entry.session_state)
+    except ValueError:
+        return ""  # never watched, still watched, or a state this version does not know
+    if not final.final:
+        return ""
+    state = session_words.STATE_WORDS[final.value]
+    if entry.connect_seconds is None:
+        return state
+    connect = short_duration(entry.connect_seconds)
+    if entry.pickup_seconds is None:
+        times = session_words.HISTORY_CONNECTED.format(connect=connect)
+    else:
+        pickup = short_duration(entry.pickup_seconds)
+        times = session_words.HISTORY_TIMES.format(connect=connect, pickup=pickup)
+    return session_words.HISTORY_STATE.format(state=state, times=times)

@@ -8,6 +8,9 @@ from typing import Any
 Block = dict[str, Any]
 Message = dict[str, Any]
 
+# Slack refuses a section whose text, as sent (escaped), is over 3,000 characters.
+SECTION_LIMIT = 3000
+
 
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as markup."""
@@ -52,3 +55,14 @@ def slack_date(moment: datetime, format_: str) -> str:
     """A date Slack shows in each reader's own time zone, with a UTC fallback."""
     fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{format_}|{fallback}>"
+
+
+def packed(title: str, lines: list[str]) -> list[str]:
+    """The title and lines as few section texts as fit SECTION_LIMIT, lines kept whole."""
+    texts: list[str] = [title]
+    for line in lines:
+        if len(texts[-1]) + 1 + len(line) > SECTION_LIMIT:
+            texts.append(line)
+        else:
+            texts[-1] += "\n" + line
+    return texts

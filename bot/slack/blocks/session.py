@@ -12,6 +12,8 @@ from bot.slack.blocks.messages import pin_ready
 from bot.slack.blocks.mrkdwn import Message, actions, button, context, escape, section
 from bot.texts import session as words
 
+# Rescue's sStatus has no documented length; the most of it shown, before escaping.
+STATUS_SHOWN = 100
 # Until the session starts, the customer may still need the PIN and the steps.
 _NOT_STARTED = frozenset({SessionState.PENDING, SessionState.WAITING, SessionState.OTHER})
 _FOR_ONE = {
@@ -44,10 +46,12 @@ class PinMessage:
 
 
 def duration(seconds: float) -> str:
-    """A PIN's validity in words: "20 minutes", "1 minute", "45 seconds"."""
-    if seconds < 60:
-        return words.SECONDS.format(n=max(round(seconds), 1))
-    minutes = round(seconds / 60)
+    """A PIN's validity in words: "20 minutes", "1 minute", "45 seconds", "1 second"."""
+    # Rounded once, first: 59.6 s is "1 minute", never "60 seconds".
+    whole = max(round(seconds), 1)
+    if whole < 60:
+        return words.ONE_SECOND if whole == 1 else words.SECONDS.format(n=whole)
+    minutes = round(whole / 60)
     return words.ONE_MINUTE if minutes == 1 else words.MINUTES.format(n=minutes)
 
 
@@ -57,6 +61,13 @@ def short_duration(seconds: int) -> str:
     if not minutes:
         return words.SHORT_SECONDS.format(seconds=rest)
     return words.SHORT.format(minutes=minutes, seconds=rest)
+
+
+def rescue_status(text: str) -> str:
+    """Rescue's words for a session's status, cut to STATUS_SHOWN and escaped for mrkdwn."""
+    if len(text) > STATUS_SHOWN:
+        text = text[: STATUS_SHOWN - 1].rstrip() + "…"
+    return escape(text)
 
 
 def session_line(watch: Watch, *, now: datetime, pin: str, validity: float) -> str:
@@ -73,7 +84,7 @@ def session_line(watch: Watch, *, now: datetime, pin: str, validity: float) -> s
     return template.format(
         name=name,
         seconds=max(watch.waited(now) or 0, 0),
-        status=escape(watch.status_text or state.value),
+        status=rescue_status(watch.status_text or state.value),
     )
 
 
