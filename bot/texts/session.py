@@ -19,6 +19,8 @@ SHORT = "{minutes} min {seconds} s"
 SHORT_SECONDS = "{seconds} s"
 OTHER = "The session with *{name}* is in your queue. Rescue says: {status}."
 OTHER_ANY = "A session for *{name}* is in your queue. Rescue says: {status}."
+# When Rescue names a status lenspin does not know without any words for it.
+NO_STATUS_TEXT = "a status lenspin does not know"
 STOPPED = "lenspin no longer follows this PIN's session; the Technician Console shows it."
 PENDING = "Waiting for *{name}* to enter the PIN. This message changes when they connect."
 # Buttons under a PIN nobody used, or whose customer left.

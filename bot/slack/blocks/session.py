@@ -84,7 +84,7 @@ def session_line(watch: Watch, *, now: datetime, pin: str, validity: float) -> s
     return template.format(
         name=name,
         seconds=max(watch.waited(now) or 0, 0),
-        status=rescue_status(watch.status_text or state.value),
+        status=rescue_status(watch.status_text or words.NO_STATUS_TEXT),
     )
 
 
