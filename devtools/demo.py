@@ -117,13 +117,14 @@ def show_session_news(
     say("lenspin watches the technician's Rescue queue and updates that same message:")
     delivered = time.monotonic()
     for words in ("has connected", "Picked up"):
-        shown = slack.wait_for_shown(
-            DEMO_USER,
-            lambda m, words=words: m["ts"] == message["ts"] and words in (m["text"] or ""),
-            timeout=30,
-        )
+        shown = slack.wait_for_shown(DEMO_USER, _saying(message["ts"], words), timeout=30)
         seconds = time.monotonic() - delivered
         say(f"  {seconds:4.1f} s later | {shown['text'].replace('*', '')}")
+
+
+def _saying(ts: str, words: str) -> Callable[[dict[str, Any]], bool]:
+    """A predicate: the message at ts, once it says words."""
+    return lambda shown: shown["ts"] == ts and words in (shown["text"] or "")
 
 
 def show_connect_page(slack: FakeSlack, web: WebProcess, say: Callable[[str], None]) -> None:
