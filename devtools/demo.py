@@ -62,6 +62,8 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             "RESCUE_API_URL": rescue.url,
             "LENSPIN_ALLOWED_USERS": DEMO_USER,
             "LENSPIN_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            # Rescue's queue read every second (5 s by default), so the news shows quickly.
+            "LENSPIN_WATCH_INTERVAL": "1",
         }
         started = time.monotonic()
         with WebProcess(env, port=port) as web:
@@ -80,7 +82,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             started = time.monotonic()
             submit_pin_modal(slack, web.events_url, opened, user_id=DEMO_USER, values=TYPED)
             (call,) = rescue.wait_for_calls(1)
-            message = slack.wait_for_message(DEMO_USER)
+            message = slack.wait_for_shown(DEMO_USER, lambda _m: True)
             say()
             say(f"Rescue received {call.operation} (SOAP {call.soap_version}) with:")
             for name, value in call.fields.items():
@@ -101,9 +103,28 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             for line in render(message["blocks"]):
                 say(f"  | {line}")
             say()
+            show_session_news(slack, message, say)
+            say()
             show_connect_page(slack, web, say)
         database.cleanup()
     return 0
+
+
+def show_session_news(
+    slack: FakeSlack, message: dict[str, Any], say: Callable[[str], None]
+) -> None:
+    """The PIN's message as lenspin updates it while it follows the customer's session."""
+    say("lenspin watches the technician's Rescue queue and updates that same message:")
+    delivered = time.monotonic()
+    for words in ("has connected", "Picked up"):
+        shown = slack.wait_for_shown(DEMO_USER, _saying(message["ts"], words), timeout=30)
+        seconds = time.monotonic() - delivered
+        say(f"  {seconds:4.1f} s later | {shown['text'].replace('*', '')}")
+
+
+def _saying(ts: str, words: str) -> Callable[[dict[str, Any]], bool]:
+    """A predicate: the message at ts, once it says words."""
+    return lambda shown: shown["ts"] == ts and words in (shown["text"] or "")
 
 
 def show_connect_page(slack: FakeSlack, web: WebProcess, say: Callable[[str], None]) -> None:

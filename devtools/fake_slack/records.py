@@ -181,3 +181,34 @@ class Recordings:
         """Every message that reached user_id privately, in arrival order."""
         with self._cond:
             return [copy.deepcopy(m) for uid, m in self._state.messages if uid == user_id]
+
+    def shown_to(self, user_id: str) -> list[dict[str, Any]]:
+        """The private messages user_id sees now, oldest first, each as it looks now.
+
+        Unlike messages_for (every post), a message replaced through its response_url
+        (replace_original) or edited with chat.update is one message, at its place, with its
+        "ts" and how many "edits" changed it since; deleted ones are gone.
+        """
+        with self._cond:
+            return self._state.screens.of(user_id)
+
+    def wait_for_shown(
+        self,
+        user_id: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        timeout: float = 5.0,
+    ) -> dict[str, Any]:
+        """The first message user_id sees now that matches predicate, waiting for one."""
+
+        def find() -> dict[str, Any] | None:
+            return next((m for m in self._state.screens.of(user_id) if predicate(m)), None)
+
+        with self._cond:
+            found = self._cond.wait_for(find, timeout)
+            if found is None:
+                seen = [(m["route"], m["text"]) for m in self._state.screens.of(user_id)]
+                raise AssertionError(
+                    f"FakeSlack: {user_id} saw no matching message within {timeout}s; "
+                    f"they see (route, text): {seen[-_SHOWN:]}"
+                )
+            return found

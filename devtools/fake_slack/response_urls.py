@@ -55,6 +55,12 @@ def _reply(state: SlackState, path: str, decoded: Any, payload: dict[str, Any]) 
         # Slack answers a refused response_url post with its error code as the whole body.
         return text_reply(400, problem.error, problem.error)
     issued.posts += 1
-    if is_message:
-        state.record_message(issued.user_id, "response_url", issued.channel_id, payload)
+    if not is_message:
+        state.screens.delete_by_url(path)
+        return text_reply(200, "ok")
+    message = state.record_message(issued.user_id, "response_url", issued.channel_id, payload)
+    if payload.get("replace_original") in (True, "true"):
+        state.screens.replace_by_url(path, message, ts=state.ts())
+    else:
+        state.screens.show(message, ts=state.ts(), url_path=path)
     return text_reply(200, "ok")

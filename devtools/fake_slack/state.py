@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from devtools.fake_slack.records import ApiCall, ResponsePost
+from devtools.fake_slack.screens import Screens
 from devtools.fake_slack.views import ViewRegistry
 
 DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
@@ -114,6 +115,7 @@ class SlackState:
         self.calls: list[ApiCall] = []
         self.posts: list[ResponsePost] = []
         self.messages: list[tuple[str, dict[str, Any]]] = []
+        self.screens = Screens()
         self.failures: dict[str, list[Failure]] = {}
         self.url_failures: dict[str, list[UrlFailure]] = {}
         self.access: dict[str, bool] = {}
@@ -152,8 +154,10 @@ class SlackState:
         """The DM channel id conversations.open returns for user_id (stable)."""
         return stable_id("D", self.workspace.team_id, user_id)
 
-    def record_message(self, user_id: str, route: str, channel: str, raw: dict[str, Any]) -> None:
-        """Remember a message that reached user_id privately; call with cond held."""
+    def record_message(
+        self, user_id: str, route: str, channel: str, raw: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Remember a message that reached user_id privately, and return it; hold cond."""
         raw = {k: v for k, v in raw.items() if k != "token"}
         message = {
             "route": route,
@@ -164,6 +168,7 @@ class SlackState:
             "raw": raw,
         }
         self.messages.append((user_id, message))
+        return message
 
     def user_name(self, user_id: str) -> str:
         """The user's handle, as payloads carry it."""

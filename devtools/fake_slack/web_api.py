@@ -219,8 +219,10 @@ class WebApi:
         problem = message_problem(args) if self.workspace.check_blocks else None
         if problem:
             return _refused(problem)
-        self.state.record_message(str(user), "ephemeral", str(args["channel"]), args)
-        return {"ok": True, "message_ts": self.state.ts()}
+        message = self.state.record_message(str(user), "ephemeral", str(args["channel"]), args)
+        ts = self.state.ts()
+        self.state.screens.show(message, ts=ts)
+        return {"ok": True, "message_ts": ts}
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel") or "")
@@ -234,7 +236,7 @@ class WebApi:
         user = channel if channel[:1] in ("U", "W") else self.state.dm_users.get(channel)
         if user is not None:
             dm = channel if channel.startswith("D") else self.state.dm_channel_id(user)
-            self.state.record_message(user, "dm", dm, args)
+            self.state.screens.show(self.state.record_message(user, "dm", dm, args), ts=ts)
         message = {
             "type": "message",
             "user": self.workspace.bot_user_id,
@@ -255,11 +257,15 @@ class WebApi:
         if problem:
             return _refused(problem)
         channel = args.get("channel")
+        raw = {k: v for k, v in args.items() if k != "token"}
+        edited = {"text": args.get("text"), "blocks": args.get("blocks") or [], "raw": raw}
+        self.state.screens.edit(str(channel or ""), str(args["ts"]), edited)
         return {"ok": True, "channel": channel, "ts": args["ts"], "text": args.get("text") or ""}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("ts"):
             return _error("message_not_found")
+        self.state.screens.delete(str(args.get("channel") or ""), str(args["ts"]))
         return {"ok": True, "channel": args.get("channel"), "ts": args["ts"]}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:

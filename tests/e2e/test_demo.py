@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.texts import session as words
 from tests.support import DEMO_AUTH_CODE, run_bot
+from tests.support.follow import sentence
 
 
 def test_demo_shows_the_form_the_rescue_request_and_the_padded_pin(tmp_path: Path) -> None:
@@ -19,6 +21,12 @@ def test_demo_shows_the_form_the_rescue_request_and_the_padded_pin(tmp_path: Pat
     assert "004821" in out
     assert "Rescue Lens app" in out
     assert "their session waits in the queue 3 s after the PIN, and is picked up 5 s later" in out
+    # The technician's message changes as lenspin follows the session, in that order.
+    connected = sentence(words.WAITING.replace("*", ""), name="Jane Doe").search(out)
+    picked_up = out.find(" s later | " + words.PICKED_UP.replace("*", "").format(name="Jane Doe"))
+    assert connected is not None
+    assert out[: connected.start()].endswith(" s later | ")
+    assert picked_up > connected.end()
     assert DEMO_AUTH_CODE not in out + result.stderr
     # A colleague connects on lenspin's own page: the link, and the page it opens.
     assert "[ Open the connect page ]" in out

@@ -109,8 +109,8 @@ def app_env(slack: FakeSlack, rescue: FakeRescue, **overrides: str) -> dict[str,
         "RESCUE_API_URL": rescue.url,
         "RESCUE_TIMEOUT": E2E_RESCUE_TIMEOUT,
         "LENSPIN_ALLOWED_USERS": ",".join(TECHS),
-        # Following sessions polls Rescue after every PIN, which would mix its calls into
-        # the Rescue calls other tests count; the tests of following turn it on.
+        # Following sessions asks Rescue after each PIN, in the background: it would take the
+        # answers other tests script for their own requests. The tests of it turn it on.
         "LENSPIN_WATCH": "off",
         **overrides,
     }
