@@ -36,7 +36,8 @@ from bot.slack.follow import SessionNews
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups, profile_email
 from bot.slack.listeners import register
-from bot.watch import Watcher, WatchRescue, WatchStore
+from bot.watch import Watcher
+from bot.watch_ports import WatchRescue, WatchStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient

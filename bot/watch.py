@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from bot.accounts import STALE_CODES
 from bot.domain import (
@@ -30,7 +29,8 @@ from bot.domain import (
 )
 from bot.lanes import pace_key
 from bot.rescue.errors import Rejected, RescueError
-from bot.rescue.models import Account, PinRequest, SessionResult, SessionSource
+from bot.rescue.models import PinRequest, SessionResult
+from bot.watch_ports import Refusals, WatchRescue, WatchStore
 from bot.watch_rules import AFTER_CONNECT, BLIND_GRACE, blind, is_news, look, stopped
 
 logger = logging.getLogger(__name__)
@@ -51,58 +51,6 @@ RECENTLY = 600.0
 # (watch.reply_uses: how many changes that handle told before). Returns a new handle to use
 # from now on (its uses start again at 0), or None to keep this one. Runs on a Watcher thread.
 OnChange = Callable[[Watch, str], "str | None"]
-
-
-class WatchStore(Protocol):
-    """Where watches and each queue's turn are kept (bot.store.watches.DatabaseWatches)."""
-
-    def add(self, watch: Watch) -> int:
-        """Keep a new watch; return its id."""
-        ...
-
-    def active(self, node_id: int) -> list[Watch]:
-        """The node's watches not yet final, oldest first."""
-        ...
-
-    def of_technician(self, team_id: str, user_id: str, *, since: datetime) -> list[Watch]:
-        """The technician's own watches not yet final or updated since, newest first."""
-        ...
-
-    def save(self, lease: NodeLease, watches: Sequence[Watch]) -> bool:
-        """Write watches changed by a look, unless the lease was lost; final rows stay."""
-        ...
-
-    def set_reply(self, watch_id: int, reply: str, uses: int) -> None:
-        """Keep the reply handle and its use count."""
-        ...
-
-    def stop_all(self, now: datetime) -> int:
-        """Stop every watch not yet final."""
-        ...
-
-    def claim(self, *, interval: float, lease: float) -> tuple[list[NodeLease], float | None]:
-        """Leases of the due nodes with active watches; seconds until the next one is due."""
-        ...
-
-    def release(self, lease: NodeLease, *, interval: float) -> None:
-        """Hand a lease back; the node is next due an interval later."""
-        ...
-
-
-class WatchRescue(SessionSource, Protocol):
-    """The Rescue operations watching uses (the Rescue client, or a stand-in)."""
-
-    def get_account(self, auth_code: str) -> Account:
-        """Say whose code this is (its iTechID is the queue to watch)."""
-        ...
-
-
-class Refusals(Protocol):
-    """What to do with a code Rescue refused (bot.accounts.Accounts: marks a link stale)."""
-
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
-        """Note the refusal; may raise a clearer RescueError."""
-        ...
 
 
 def _utc_now() -> datetime:
@@ -196,6 +144,21 @@ class Watcher:
         """
         since = self._clock() - timedelta(seconds=recently)
         return self._store.of_technician(requester.team_id, requester.user_id, since=since)
+
+    def amend_reply(
+        self, requester: Requester, audit_id: int, amend: Callable[[str], str | None]
+    ) -> None:
+        """Change the reply handle of the technician's watched PIN with this audit row.
+
+        For a message that changed outside the watch (the steps shared, say): amend gets the
+        handle and returns the one to use from now on (its uses start again), or None.
+        """
+        since = self._clock() - timedelta(seconds=RECENTLY)
+        for watch in self._store.of_technician(requester.team_id, requester.user_id, since=since):
+            if watch.audit_id == audit_id and not watch.final:
+                amended = amend(watch.reply)
+                if amended is not None:
+                    self._store.set_reply(watch.id, amended, 0)
 
     def start(self) -> None:
         """Start the runner thread; with watching off, stop what earlier runs left watched."""

@@ -146,3 +146,19 @@ class SessionNews:
         return (
             reply.posts + uses < RESPONSE_URL_POSTS and now - reply.sent_at < RESPONSE_URL_LIFETIME
         )
+
+
+def after_share(handle: str, response_url: str, *, now: float | None = None) -> str | None:
+    """The handle once the steps were shared: the message says so, through the click's URL.
+
+    Slack gave the click its own response_url, which replaced the message last: later news
+    goes through it, with its own five posts.
+    """
+    reply = Reply.from_handle(handle)
+    if reply is None:
+        return None
+    if not response_url:
+        return replace(reply, shared=True).to_handle()
+    sent_at = time.time() if now is None else now
+    moved = replace(reply, route="response_url", response_url=response_url, posts=1)
+    return replace(moved, shared=True, sent_at=sent_at).to_handle()

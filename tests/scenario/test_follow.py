@@ -310,3 +310,25 @@ def test_with_watching_off_nothing_is_watched_and_the_tab_has_no_such_section(
     assert follow.bot.store.watched.all == []
     assert follow.bot.rescue.account_lookups == []
     assert follow.bot.rescue.session_calls == []
+
+
+def test_news_after_sharing_keeps_the_message_shared_and_goes_through_the_clicks_url(
+    follow: Follow,
+) -> None:
+    url = follow.pin()
+    follow.watched()
+    message = follow.slack.wait_for_response_post(url).body
+    sent = follow.bot.click_in_message(TECH, message, ids.SHARE_ACTION)
+    shared = follow.slack.wait_for_response_post(sent.response_url).body
+    assert texts.SHARED_NOTE in json.dumps(shared["blocks"], ensure_ascii=False)
+    # The watch now knows: wait until its handle names the click's URL.
+    follow.bot.store.watched.wait_until(
+        lambda ws: sent.response_url in ws[0].reply and ws[0].reply_uses == 0, WAIT
+    )
+    follow.queue(queued(11, "Jane Doe", waiting=3))
+    waiting = follow.next_post(sent.response_url)
+    assert waiting["replace_original"] is True
+    blocks = json.dumps(waiting["blocks"], ensure_ascii=False)
+    assert texts.SHARED_NOTE in blocks  # still says the steps were shared
+    assert ids.SHARE_ACTION not in action_ids(waiting)  # and offers no second share
+    assert len(follow.posts(url)) == 1  # the command's URL took only the PIN

@@ -151,6 +151,7 @@ def test_the_domain_records_know_only_the_fields() -> None:
             ),
         ),
         ("bot.watch", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
+        ("bot.watch_ports", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         (
             "bot.watch_rules",
             ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins", "bot.watch"),

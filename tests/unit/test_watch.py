@@ -22,7 +22,8 @@ from bot.domain import (
 )
 from bot.rescue.errors import Rejected, Timeout, Unavailable
 from bot.rescue.models import PinRequest, SessionResult, SessionStatus
-from bot.watch import Watcher, WatchStore
+from bot.watch import Watcher
+from bot.watch_ports import WatchStore
 from bot.watch_rules import AFTER_CONNECT, BLIND_GRACE, same_fields, state_of
 from tests.support import (
     MemoryRescue,

@@ -18,6 +18,7 @@ from bot.slack.blocks.modals import connect_modal, notice_modal, pin_modal_for
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import connect_link, open_form, refresh_home
+from bot.slack.follow import after_share
 from bot.slack.forms import PinButtons, dig
 from bot.slack.io.delivery import Destination
 from bot.slack.io.views import open_view, open_view_id, post_message, update_view
@@ -111,23 +112,35 @@ class PinMessageButtons:
     def __init__(self, deps: SlackDeps) -> None:
         self._deps = deps
 
-    def share(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def share(self, ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
         """Post only the customer's steps in the conversation, then say so privately."""
         ack()
         buttons = clicked(body)
         channel_id = channel_of(body)
         if buttons is None or not channel_id:
             return
-        self._deps.background(lambda: self._share(buttons, channel_id, respond))
+        who, response_url = requester(context), str(body.get("response_url") or "")
 
-    def _share(self, buttons: PinButtons, channel_id: str, respond: Respond) -> None:
+        def share() -> None:
+            if self._share(buttons, channel_id, respond) and buttons.audit_id is not None:
+                self._remember_share(who, buttons.audit_id, response_url)
+
+        self._deps.background(share)
+
+    def _remember_share(self, who: Requester, audit_id: int, response_url: str) -> None:
+        """A followed PIN's later news keeps the message shared, through the click's URL."""
+        watcher = self._deps.watcher
+        if watcher is not None and watcher.enabled:
+            watcher.amend_reply(who, audit_id, lambda handle: after_share(handle, response_url))
+
+    def _share(self, buttons: PinButtons, channel_id: str, respond: Respond) -> bool:
         language = self._deps.settings.customer_language
         pin = Pin(buttons.pin)
         if not post_message(self._deps.client, channel_id, customer_post(pin, language)):
             respond(
                 response_type="ephemeral", replace_original=False, **share_failed(pin, language)
             )
-            return
+            return False
         # The private message now says it was shared, and loses its share button.
         updated = pin_ready(
             pin,
@@ -138,6 +151,7 @@ class PinMessageButtons:
             shared=True,
         )
         respond(replace_original=True, response_type="ephemeral", **updated)
+        return True
 
     def again(
         self,
