@@ -33,14 +33,7 @@ class Reply:
     ts: str
     sent_at: float  # when the response_url was first used, in seconds since the epoch
     posts: int  # the response_url's posts before the watch began
-    pin: str
-    name: str
-    language: str
-    sms_number: str
-    shared: bool
-    buttons: str | None
-    again: str
-    text_again: str | None
+    shown: PinMessage  # what the message showed, to draw it again with the news
 
     def to_handle(self) -> str:
         """The text the watcher keeps and hands back with each change."""
@@ -50,22 +43,12 @@ class Reply:
     def from_handle(cls, handle: str) -> Reply | None:
         """Read a handle written by to_handle; None for anything else."""
         try:
-            return cls(**json.loads(handle))
-        except (ValueError, TypeError):
+            data = json.loads(handle)
+            shown = dict(data.pop("shown"))
+            pin = Pin(**shown.pop("pin"))
+            return cls(**data, shown=PinMessage(pin=pin, **shown))
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
-
-    def shown(self) -> PinMessage:
-        """The first message's content, to draw it again."""
-        return PinMessage(
-            pin=Pin(self.pin),
-            name=self.name,
-            language=self.language,
-            sms_number=self.sms_number,
-            shared=self.shared,
-            buttons=self.buttons,
-            again=self.again,
-            text_again=self.text_again,
-        )
 
 
 def reply_for(
@@ -80,14 +63,7 @@ def reply_for(
         ts=delivered.ts,
         sent_at=time.time(),
         posts=posts,
-        pin=shown.pin.code,
-        name=shown.name,
-        language=shown.language,
-        sms_number=shown.sms_number,
-        shared=shown.shared,
-        buttons=shown.buttons,
-        again=shown.again,
-        text_again=shown.text_again,
+        shown=shown,
     )
 
 
@@ -117,7 +93,7 @@ class SessionNews:
         now = self._clock()
         message = followed_message(
             watch,
-            reply.shown(),
+            reply.shown,
             now=datetime.fromtimestamp(now, UTC),
             validity=self._validity,
         )
@@ -157,8 +133,9 @@ def after_share(handle: str, response_url: str, *, now: float | None = None) -> 
     reply = Reply.from_handle(handle)
     if reply is None:
         return None
+    shared = replace(reply, shown=replace(reply.shown, shared=True))
     if not response_url:
-        return replace(reply, shared=True).to_handle()
+        return shared.to_handle()
     sent_at = time.time() if now is None else now
-    moved = replace(reply, route="response_url", response_url=response_url, posts=1)
-    return replace(moved, shared=True, sent_at=sent_at).to_handle()
+    moved = replace(shared, route="response_url", response_url=response_url, posts=1)
+    return replace(moved, sent_at=sent_at).to_handle()
