@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from dotenv import find_dotenv, load_dotenv
 
+from bot.domain import Policy
 from bot.env import ALL_USERS, EnvReader
 from bot.fields import CUSTOM_KEYS, PIN_FIELDS, FieldSpec
 from bot.rescue.models import SMS_LANGUAGES
 from bot.texts import CUSTOMER_LANGUAGES
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SLACK_OAUTH_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 DEFAULT_RESCUE_API_URL = "https://secure.logmeinrescue.com/API/API.asmx"
 DEFAULT_PORT = 3000
 # The web process's health check: the PaaS, `python -m bot check` and the tests ask it.
@@ -85,6 +87,11 @@ class Settings:
     message_link_field: str = "custom1"
     # Where people's browsers reach this deployment (the connect page); "" = no pages.
     public_url: str = ""
+    # Serving several workspaces ("Add to Slack"): the app's OAuth client, instead of one
+    # SLACK_BOT_TOKEN, and where Slack's authorize page is (a stand-in's, in tests).
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_oauth_authorize_url: str = DEFAULT_SLACK_OAUTH_AUTHORIZE_URL
     watch: bool = True
     watch_interval: float = DEFAULT_WATCH_INTERVAL
     pin_validity: float = DEFAULT_PIN_VALIDITY
@@ -101,6 +108,23 @@ class Settings:
     def socket_mode(self) -> bool:
         """True when an app-level token is set, so the bot connects out to Slack."""
         return bool(self.slack_app_token)
+
+    @property
+    def multi_workspace(self) -> bool:
+        """True when lenspin serves every workspace that installs it (SLACK_CLIENT_ID is set)."""
+        return bool(self.slack_client_id)
+
+    @property
+    def policy(self) -> Policy:
+        """The workspace settings the environment gives (single-workspace mode's only ones)."""
+        return Policy(
+            allowed_users=self.allowed_users,
+            shared_code=self.rescue_auth_code,
+            sso_company_id=self.sso_company_id,
+            sso_password=self.sso_password,
+            customer_language=self.customer_language,
+            audit_days=self.audit_days,
+        )
 
     @property
     def connect_page(self) -> bool:

@@ -229,3 +229,89 @@ class StoreUnavailable(StoreError):
 
 class SecretUnreadable(StoreError, ValueError):
     """A stored auth code or PIN cannot be decrypted with any key in LENSPIN_ENCRYPTION_KEY."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where lenspin is installed: one Slack workspace, or a whole Enterprise Grid org.
+
+    An org-wide install (Slack's is_enterprise_install) has an enterprise_id and team_id "";
+    a workspace has its team_id, and its enterprise_id when it belongs to an Enterprise Grid.
+    """
+
+    enterprise_id: str = ""
+    team_id: str = ""
+
+    @property
+    def org_wide(self) -> bool:
+        """True for an Enterprise Grid org-wide install (requests come from any of its teams)."""
+        return bool(self.enterprise_id) and not self.team_id
+
+    @staticmethod
+    def candidates(who: Requester) -> tuple[Workspace, ...]:
+        """The installs a request may belong to, the closest first (its team, then its org)."""
+        own = Workspace(who.enterprise_id, who.team_id)
+        if who.enterprise_id:
+            return (own, Workspace(who.enterprise_id, ""))
+        return (own,)
+
+    def holds(self, who: Requester) -> bool:
+        """True when a request from who belongs to this install."""
+        if self.org_wide:
+            return who.enterprise_id == self.enterprise_id
+        return who.team_id == self.team_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class Installation:
+    """lenspin installed in a workspace or org through "Add to Slack": its bot and its token."""
+
+    workspace: Workspace
+    team_name: str = ""
+    enterprise_name: str = ""
+    app_id: str = ""
+    bot_id: str = ""
+    bot_user_id: str = ""
+    bot_scopes: str = ""  # comma-separated, as oauth.v2.access says them
+    bot_token: str = field(repr=False)
+    # With token rotation on: the refresh token and when the bot token expires (else "", None).
+    bot_refresh_token: str = field(default="", repr=False)
+    bot_token_expires_at: datetime | None = None
+    installer_user_id: str = ""
+    installed_at: datetime
+
+    @property
+    def name(self) -> str:
+        """What people call the install: the workspace's name, or the org's."""
+        return self.team_name or self.enterprise_name or self.workspace.team_id
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A workspace's own settings: who may use the shared code, which codes, how the form reads.
+
+    In single-workspace mode the environment gives the one Policy; serving several workspaces,
+    each workspace's admins set theirs in the Home tab (bot.workspaces.Policies).
+    """
+
+    allowed_users: frozenset[str] = frozenset()  # Slack user ids, or {"*"} for everyone
+    shared_code: str = field(default="", repr=False)
+    sso_company_id: str = ""
+    sso_password: str = field(default="", repr=False)
+    # A PIN field's label by key (bot.fields); a key not here keeps the deployment's label.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    customer_language: str = "en"
+    audit_days: int = 90
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """One change an admin made to a workspace's settings: who, when, what (never a secret)."""
+
+    workspace: Workspace
+    changed_by: Requester
+    changed_at: datetime
+    # The settings changed, by name (Policy's field names); a secret's new value is never here.
+    changed: tuple[str, ...]
+    # The new values of the changed settings that are not secrets, as text, by name.
+    values: Mapping[str, str] = field(default_factory=dict)
