@@ -28,6 +28,9 @@ from bot.store.models import (
     require_aware,
 )
 
+# The columns that name a workspace in the installs and settings tables (their primary key).
+_KEY = ("enterprise_id", "team_id")
+
 
 class DatabaseWorkspaces:
     """bot.workspaces.WorkspaceStore on PostgreSQL or SQLite; failures raise StoreUnavailable."""
@@ -189,9 +192,6 @@ def scope(
         # Workspace() would be every row outside Enterprise Grid: never what anyone means.
         raise ValueError("a workspace has a team id, or an enterprise id for an org-wide install")
     return team_id == workspace.team_id
-
-
-_KEY = ("enterprise_id", "team_id")
 
 
 def exactly(workspace: Workspace, table: Any) -> tuple[ColumnElement[bool], ...]:
