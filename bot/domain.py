@@ -79,6 +79,9 @@ class AuditEntry:
     result: str
     latency_ms: int | None
     pin: str | None = field(repr=False)
+    # The requester's Enterprise Grid ("" outside one); keyword-only, so that AuditRecord's
+    # own fields can follow without defaults.
+    enterprise_id: str = field(default="", kw_only=True)
 
     @property
     def name(self) -> str:

@@ -1,5 +1,5 @@
-"""Durable state: linked Rescue accounts, the audit trail, pacing and places in line, in
-PostgreSQL or SQLite.
+"""Durable state: linked Rescue accounts, the audit trail, pacing and places in line, watched
+PINs, installs and each workspace's settings, in PostgreSQL or SQLite.
 
 Knows SQLAlchemy and Alembic; nothing of Slack or zeep. Nothing touches a database on import:
 build a Store with Store.from_url(url, Keyring.from_setting(...)), then check_schema().

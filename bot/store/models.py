@@ -75,9 +75,13 @@ class LinkRow(Base):
     """A Slack user's own Rescue account: one per team and user."""
 
     __tablename__ = "lenspin_links"
+    # Forgetting an org-wide install deletes its enterprise's links (the key covers a team's).
+    __table_args__ = (Index("ix_lenspin_links_enterprise_id", "enterprise_id"),)
 
     team_id: Mapped[str] = mapped_column(Text, primary_key=True)
     user_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    # "" outside Enterprise Grid (and for links made before lenspin kept it).
+    enterprise_id: Mapped[str] = mapped_column(Text, server_default="")
     auth_code_encrypted: Mapped[str] = mapped_column(Text)
     email: Mapped[str] = mapped_column(Text)
     organization: Mapped[str] = mapped_column(Text)
@@ -93,6 +97,8 @@ class AuditRow(Base):
     __table_args__ = (
         Index("ix_lenspin_audit_team_user_time", "team_id", "user_id", "requested_at"),
         Index("ix_lenspin_audit_requested_at", "requested_at"),
+        # An org-wide install's rows are purged by its own retention.
+        Index("ix_lenspin_audit_enterprise_id_requested_at", "enterprise_id", "requested_at"),
         # AUTOINCREMENT: ids are never reused, even after a purge emptied the table.
         {"sqlite_autoincrement": True},
     )
@@ -103,6 +109,7 @@ class AuditRow(Base):
     )
     team_id: Mapped[str] = mapped_column(Text)
     user_id: Mapped[str] = mapped_column(Text)
+    enterprise_id: Mapped[str] = mapped_column(Text, server_default="")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # One text column per PIN field, named by its key: added below from bot.fields.
     no_tech_console: Mapped[bool] = mapped_column(Boolean)
@@ -230,3 +237,81 @@ class WatchNodeRow(Base):
     # until lease_until if it died asking.
     lease_token: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[float | None] = mapped_column(Double)
+
+
+class InstallationRow(Base):
+    """lenspin installed in a workspace (team_id) or a whole org (enterprise_id, team_id "")."""
+
+    __tablename__ = "lenspin_installations"
+
+    # "" where Slack gives none: outside Enterprise Grid, or for an org-wide install's team.
+    enterprise_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    team_name: Mapped[str] = mapped_column(Text)
+    enterprise_name: Mapped[str] = mapped_column(Text)
+    app_id: Mapped[str] = mapped_column(Text)
+    bot_id: Mapped[str] = mapped_column(Text)
+    bot_user_id: Mapped[str] = mapped_column(Text)
+    bot_scopes: Mapped[str] = mapped_column(Text)
+    installer_user_id: Mapped[str] = mapped_column(Text)
+    bot_token_encrypted: Mapped[str] = mapped_column(Text)
+    # "" without token rotation, else the refresh token encrypted.
+    bot_refresh_token_encrypted: Mapped[str] = mapped_column(Text)
+    bot_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OAuthStateRow(Base):
+    """An OAuth state handed to Slack's authorize step, by its SHA-256; used once."""
+
+    __tablename__ = "lenspin_oauth_states"
+    __table_args__ = (Index("ix_lenspin_oauth_states_expires_at", "expires_at"),)
+
+    # The state itself is never stored: it is in the install link and the redirect only.
+    state_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkspaceSettingsRow(Base):
+    """The settings one workspace's admins saved (bot.domain.Policy); secrets encrypted."""
+
+    __tablename__ = "lenspin_workspace_settings"
+
+    enterprise_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    team_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    allowed_users: Mapped[str] = mapped_column(Text)  # a JSON list of Slack user ids
+    # "" when not set, else encrypted, like the refresh token.
+    shared_code_encrypted: Mapped[str] = mapped_column(Text)
+    sso_company_id: Mapped[str] = mapped_column(Text)
+    sso_password_encrypted: Mapped[str] = mapped_column(Text)
+    labels: Mapped[str] = mapped_column(Text)  # a JSON object: a PIN field's label by key
+    customer_language: Mapped[str] = mapped_column(Text)
+    audit_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SettingsChangeRow(Base):
+    """One change an admin made to a workspace's settings: who, when, what (never a secret)."""
+
+    __tablename__ = "lenspin_settings_changes"
+    __table_args__ = (
+        Index(
+            "ix_lenspin_settings_changes_enterprise_id_team_id_changed_at",
+            "enterprise_id",
+            "team_id",
+            "changed_at",
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), Identity(), primary_key=True
+    )
+    enterprise_id: Mapped[str] = mapped_column(Text)
+    team_id: Mapped[str] = mapped_column(Text)
+    changed_by_enterprise_id: Mapped[str] = mapped_column(Text)
+    changed_by_team_id: Mapped[str] = mapped_column(Text)
+    changed_by_user_id: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed: Mapped[str] = mapped_column(Text)  # a JSON list of Policy's field names
+    changed_values: Mapped[str] = mapped_column(Text)  # a JSON object: non-secret values by name

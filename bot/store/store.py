@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, delete, select, update
+from sqlalchemy import CursorResult, Engine, Result, and_, delete, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
+from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource, Workspace
 from bot.fields import FIELD_KEYS
 from bot.store.connect_links import DatabaseConnectLinks
 from bot.store.crypto import Keyring
@@ -21,14 +21,17 @@ from bot.store.models import (
     AuditRow,
     ConnectLinkRow,
     LinkRow,
+    OAuthStateRow,
     PacingRow,
     QueueRow,
+    SettingsChangeRow,
     require_aware,
 )
 from bot.store.pacer import DatabasePacer, FallbackPacer, LocalPacer
 from bot.store.schema import check_schema, migrate
 from bot.store.seats import DatabaseSeats
 from bot.store.watches import DatabaseWatches
+from bot.store.workspaces import DatabaseWorkspaces, exactly, scope
 
 # Rows fetched per round trip when exporting; small enough to keep memory flat.
 EXPORT_BATCH = 500
@@ -134,6 +137,10 @@ class Store:
         """Watched PINs and each watched queue's turn, shared by every process (bot.watch)."""
         return DatabaseWatches(self._engine, self._keyring, guard=self._outage.guard)
 
+    def workspaces(self) -> DatabaseWorkspaces:
+        """Installs, OAuth states and each workspace's settings (bot.workspaces.WorkspaceStore)."""
+        return DatabaseWorkspaces(self._engine, self._keyring, guard=self._outage.guard)
+
     # Linked Rescue accounts
 
     @guarded
@@ -146,8 +153,13 @@ class Store:
         email: str,
         organization: str,
         source: LinkSource,
+        enterprise_id: str = "",
     ) -> Link:
-        """Link (or re-link) a Slack user to a Rescue account; the link is fresh again."""
+        """Link (or re-link) a Slack user to a Rescue account; the link is fresh again.
+
+        enterprise_id: the user's Enterprise Grid ("" outside one), so that forgetting an
+        org-wide install forgets its people's links.
+        """
         link = Link(
             team_id=team_id,
             user_id=user_id,
@@ -161,6 +173,7 @@ class Store:
         values = {
             "team_id": team_id,
             "user_id": user_id,
+            "enterprise_id": enterprise_id,
             "auth_code_encrypted": self._keyring.encrypt(auth_code),
             "email": email,
             "organization": organization,
@@ -227,6 +240,7 @@ class Store:
         row = AuditRow(
             team_id=entry.team_id,
             user_id=entry.user_id,
+            enterprise_id=entry.enterprise_id,
             requested_at=require_aware(entry.requested_at, "requested_at"),
             **{key: entry.fields.get(key, "") for key in FIELD_KEYS},
             no_tech_console=entry.no_tech_console,
@@ -263,20 +277,31 @@ class Store:
             return None if row is None else self._record(row)
 
     @guarded
-    def purge_audit(self, older_than: datetime) -> int:
-        """Delete requests made before older_than; return how many were deleted."""
+    def purge_audit(self, older_than: datetime, workspace: Workspace | None = None) -> int:
+        """Delete requests and settings changes made before older_than; return how many.
+
+        workspace: only its rows (an org-wide install's: its enterprise's requests); None:
+        every workspace's.
+        """
         older_than = require_aware(older_than, "older_than")
-        return self._purge(AuditRow.id, AuditRow.requested_at < older_than)
+        requests = AuditRow.requested_at < older_than
+        changes = SettingsChangeRow.changed_at < older_than
+        if workspace is not None:
+            requests &= scope(workspace, AuditRow.enterprise_id, AuditRow.team_id)
+            changes &= and_(*exactly(workspace, SettingsChangeRow))
+        return self._purge(AuditRow.id, requests) + self._purge(SettingsChangeRow.id, changes)
 
     @guarded
     def purge_pacing(self, older_than: datetime) -> int:
-        """Delete pacing turns, places in line and connect links from before older_than."""
+        """Delete pacing turns, places in line, connect links and OAuth states from before
+        older_than."""
         cutoff = require_aware(older_than, "older_than")
         # Places are purged as their key is used again; these are keys nobody uses any more.
         return (
             self._purge(PacingRow.key, PacingRow.last_call < cutoff.timestamp())
             + self._purge(QueueRow.request_id, QueueRow.created < cutoff.timestamp())
             + self._purge(ConnectLinkRow.token_hash, ConnectLinkRow.expires_at < cutoff)
+            + self._purge(OAuthStateRow.state_hash, OAuthStateRow.expires_at < cutoff)
         )
 
     def purge_watches(self, older_than: datetime) -> int:
@@ -333,6 +358,7 @@ class Store:
             id=row.id,
             team_id=row.team_id,
             user_id=row.user_id,
+            enterprise_id=row.enterprise_id,
             requested_at=row.requested_at,
             fields={key: getattr(row, key) for key in FIELD_KEYS},
             no_tech_console=row.no_tech_console,

@@ -20,13 +20,17 @@ from bot.domain import (
     AuditEntry,
     AuditRecord,
     ConnectLink,
+    Installation,
     Link,
     LinkSource,
     NodeLease,
+    Policy,
+    PolicyChange,
     Requester,
     SessionState,
     StoreError,
     Watch,
+    Workspace,
 )
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import (
@@ -128,9 +132,135 @@ class MemoryConnectLinks:
         with self._lock:
             self.links[token_hash] = replace(self.links[token_hash], used=True)
 
+    def forget(self, workspace: Workspace) -> None:
+        """Delete the links of workspace's people (MemoryWorkspaces.forget_workspace)."""
+        with self._lock:
+            self.links = {
+                key: link for key, link in self.links.items() if not workspace.holds(link.requester)
+            }
+
+
+def _people(workspace: Workspace) -> Workspace:
+    """workspace, checked as the database checks it: Workspace() names nobody's rows."""
+    if not workspace.enterprise_id and not workspace.team_id:
+        raise ValueError("a workspace has a team id, or an enterprise id for an org-wide install")
+    return workspace
+
+
+class MemoryWorkspaces:
+    """bot.workspaces.WorkspaceStore in memory, with the database's rules: a state is good
+    once until it expires, settings and their change are saved together, a change never
+    holds a secret's value, and forgetting a workspace forgets its people's records in the
+    MemoryStore that holds it (forget_people)."""
+
+    def __init__(
+        self,
+        *,
+        up: Callable[[], None] = lambda: None,
+        forget_people: Callable[[Workspace], None] = lambda workspace: None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._up = up
+        self._forget_people = forget_people
+        self._now = now
+        self._lock = threading.Lock()
+        self._installs: dict[Workspace, Installation] = {}
+        self._states: dict[str, datetime] = {}
+        self._policies: dict[Workspace, Policy] = {}
+        self.changes: list[PolicyChange] = []  # every change kept, oldest first
+
+    def save_installation(self, installation: Installation) -> None:
+        self._up()
+        with self._lock:
+            self._installs[installation.workspace] = installation
+
+    def find_installation(self, workspace: Workspace) -> Installation | None:
+        self._up()
+        with self._lock:
+            return self._installs.get(workspace)
+
+    def installations(self) -> list[Installation]:
+        self._up()
+        with self._lock:
+            kept = list(self._installs.values())
+        return sorted(
+            kept,
+            key=lambda i: (i.installed_at, i.workspace.enterprise_id, i.workspace.team_id),
+        )
+
+    def issue_state(self, state: str, expires_at: datetime) -> None:
+        self._up()
+        if expires_at.utcoffset() is None:
+            raise ValueError("expires_at must be timezone-aware, like datetime.now(UTC)")
+        with self._lock:
+            self._states[state] = expires_at
+
+    def consume_state(self, state: str) -> bool:
+        self._up()
+        with self._lock:
+            expires_at = self._states.get(state)
+            if expires_at is None or expires_at <= self._now():
+                return False  # an expired state stays until purge_states, as in the database
+            del self._states[state]
+            return True
+
+    def purge_states(self, older_than: datetime) -> int:
+        """Delete states that expired before older_than (MemoryStore.purge_pacing)."""
+        with self._lock:
+            old = [state for state, at in self._states.items() if at < older_than]
+            for state in old:
+                del self._states[state]
+            return len(old)
+
+    def get_policy(self, workspace: Workspace) -> Policy | None:
+        self._up()
+        with self._lock:
+            return self._policies.get(workspace)
+
+    def save_policy(self, workspace: Workspace, policy: Policy, change: PolicyChange) -> None:
+        self._up()
+        if change.workspace != workspace:
+            raise ValueError("a settings change is recorded in the workspace it changed")
+        secrets = {policy.shared_code, policy.sso_password} - {""}
+        if any(value in secrets for value in change.values.values()):
+            raise ValueError("a settings change names a secret setting, never its value")
+        with self._lock:
+            self._policies[workspace] = policy
+            self.changes.append(change)
+
+    def policy_changes(self, workspace: Workspace, limit: int = 20) -> list[PolicyChange]:
+        self._up()
+        with self._lock:
+            own = [
+                (c.changed_at, i, c) for i, c in enumerate(self.changes) if c.workspace == workspace
+            ]
+        return [c for _, _, c in sorted(own, key=lambda x: x[:2], reverse=True)][:limit]
+
+    def forget_workspace(self, workspace: Workspace) -> None:
+        self._up()
+        _people(workspace)
+        with self._lock:
+            self._installs.pop(workspace, None)
+            self._policies.pop(workspace, None)
+        self._forget_people(workspace)
+
+    def purge_changes(self, older_than: datetime, workspace: Workspace | None) -> int:
+        """Delete changes made before older_than, of workspace only unless it is None."""
+        with self._lock:
+            kept = [
+                c
+                for c in self.changes
+                if c.changed_at >= older_than or workspace not in (None, c.workspace)
+            ]
+            purged = len(self.changes) - len(kept)
+            self.changes = kept
+            return purged
+
 
 class MemoryStore:
-    """bot.app.StoreApi in memory: links, audit rows with ids, and a MemoryPacer.
+    """bot.app.StoreApi in memory: links, audit rows with ids, and a MemoryPacer; workspaces()
+    is a MemoryWorkspaces whose forget_workspace forgets this store's links, connect links and
+    watches of that workspace's people.
 
     watch_clock: the watches' clock (leases and turns), in seconds; a VirtualClock's time()
     makes their turns come only when a test says.
@@ -139,6 +269,8 @@ class MemoryStore:
     def __init__(self, *, watch_clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._links: dict[tuple[str, str], Link] = {}
+        # Each link's enterprise ("" outside Enterprise Grid): what the database keeps beside it.
+        self._link_enterprises: dict[tuple[str, str], str] = {}
         self._audit: list[AuditRecord] = []
         self._ids = itertools.count(1)
         self.purges: list[datetime] = []
@@ -152,6 +284,7 @@ class MemoryStore:
         # One for the store, as the database is one for every process. A watch that ends
         # writes its outcome into its audit row, as the database's does.
         self.watched = MemoryWatches(clock=watch_clock, on_final=self._session_ended)
+        self.installs = MemoryWorkspaces(up=self._up, forget_people=self._forget_people)
 
     def _up(self) -> None:
         if self.down is not None:
@@ -173,6 +306,7 @@ class MemoryStore:
         email: str,
         organization: str,
         source: LinkSource,
+        enterprise_id: str = "",
     ) -> Link:
         self._up()
         link = Link(
@@ -187,6 +321,7 @@ class MemoryStore:
         )
         with self._lock:
             self._links[(team_id, user_id)] = link
+            self._link_enterprises[(team_id, user_id)] = enterprise_id
         return link
 
     def mark_link_stale(self, team_id: str, user_id: str) -> None:
@@ -244,18 +379,40 @@ class MemoryStore:
                 for r in self._audit
             ]
 
-    def purge_audit(self, older_than: datetime) -> int:
+    def purge_audit(self, older_than: datetime, workspace: Workspace | None = None) -> int:
+        held = None if workspace is None else _people(workspace)
         with self._lock:
             self.purges.append(older_than)
-            kept = [r for r in self._audit if r.requested_at >= older_than]
+            kept = [
+                r
+                for r in self._audit
+                if r.requested_at >= older_than
+                or not (
+                    held is None or held.holds(Requester(r.team_id, r.user_id, r.enterprise_id))
+                )
+            ]
             purged = len(self._audit) - len(kept)
             self._audit = kept
-            return purged
+        return purged + self.installs.purge_changes(older_than, workspace)
 
     def purge_pacing(self, older_than: datetime) -> int:
         with self._lock:
             self.pacing_purges.append(older_than)
-            return 0
+        return self.installs.purge_states(older_than)
+
+    def _forget_people(self, workspace: Workspace) -> None:
+        """Delete the links, connect links and watches of workspace's people."""
+        with self._lock:
+            gone = [
+                key
+                for key in self._links
+                if workspace.holds(Requester(key[0], key[1], self._link_enterprises[key]))
+            ]
+            for key in gone:
+                del self._links[key]
+                del self._link_enterprises[key]
+        self.links_to_page.forget(workspace)
+        self.watched.forget(workspace)
 
     def purge_watches(self, older_than: datetime) -> int:
         with self._lock:
@@ -279,6 +436,9 @@ class MemoryStore:
 
     def watches(self) -> MemoryWatches:
         return self.watched
+
+    def workspaces(self) -> MemoryWorkspaces:
+        return self.installs
 
 
 @dataclass(frozen=True)
@@ -538,6 +698,14 @@ class MemoryWatches:
                     None,
                     None,
                 ]
+
+    def forget(self, workspace: Workspace) -> None:
+        """Delete the watches of workspace's people (MemoryWorkspaces.forget_workspace)."""
+        with self._lock:
+            self._changed.notify_all()
+            self._watches = {
+                i: w for i, w in self._watches.items() if not workspace.holds(w.requester)
+            }
 
     def wait_until(self, predicate: Callable[[list[Watch]], bool], timeout: float = 5.0) -> None:
         """Return once predicate holds for every watch kept (oldest first), or fail."""
