@@ -19,7 +19,7 @@ import yaml
 from bot.__main__ import GUNICORN_ARGS
 from bot.config import Settings
 from bot.slack import ids
-from tests.support import procfile_command, settings_for
+from tests.support import ENCRYPTION_KEY, procfile_command, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("manifest.schema.1.0.0.json")
@@ -61,7 +61,8 @@ def test_env_example_lists_every_variable_the_bot_reads() -> None:
         for kind in ("LABEL", "HINT")
     }
     example = (ROOT / ".env.example").read_text()
-    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    # Serving several workspaces is listed commented out: uncommenting it changes the mode.
+    listed = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
     assert read - listed == set()
     # Every variable sits under a comment that says what it is for.
     for paragraph in example.split("\n\n"):
@@ -76,6 +77,25 @@ def test_env_example_as_is_gives_a_clear_error_not_a_crash() -> None:
     with pytest.raises(Exception, match="SLACK_BOT_TOKEN") as caught:
         Settings.from_env(values)
     assert "LENSPIN_ENCRYPTION_KEY" in str(caught.value)
+
+
+def test_env_example_with_its_commented_out_client_serves_several_workspaces() -> None:
+    example = (ROOT / ".env.example").read_text()
+    commented = dict(re.findall(r"^# ([A-Z][A-Z0-9_]*)=(.*)$", example, re.M))
+    assert set(commented) == {"SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_OAUTH_AUTHORIZE_URL"}
+    values = dict(re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", example, re.M))
+    filled = {
+        **values,
+        **commented,
+        "SLACK_CLIENT_ID": "1234567890.9876543210",
+        "SLACK_CLIENT_SECRET": "client-secret",
+        "SLACK_SIGNING_SECRET": "signing-secret",
+        "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "LENSPIN_PUBLIC_URL": "https://lenspin.example.com",
+    }
+    settings = Settings.from_env(filled)
+    assert settings.multi_workspace
+    assert settings.slack_oauth_authorize_url == commented["SLACK_OAUTH_AUTHORIZE_URL"]
 
 
 def test_procfile_checks_the_settings_then_runs_gunicorn() -> None:
