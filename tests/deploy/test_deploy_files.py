@@ -123,6 +123,17 @@ def test_env_example_lists_every_variable_the_bot_reads() -> None:
             assert re.search(r"^# ", paragraph, re.M), paragraph
 
 
+def test_readmes_settings_table_has_a_row_for_every_variable_in_env_example() -> None:
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("\n## Settings\n") :].split("\n## ", 2)[1]
+    rows = set(re.findall(r"^\| (.*?) \|", table, re.MULTILINE))
+    named = {n for row in rows for n in re.findall(r"`([A-Z][A-Z0-9_]*)`", row)}
+    # The table writes custom fields 1-5 as one row: `LENSPIN_LABEL_CUSTOM1`…`5`.
+    assert {re.sub(r"CUSTOM[2-5]$", "CUSTOM1", n) for n in listed} - named == set()
+
+
 def test_env_example_as_is_gives_a_clear_error_not_a_crash() -> None:
     values = dict(
         re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", (ROOT / ".env.example").read_text(), re.M)
