@@ -4,44 +4,32 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TextIO
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.check_slack import (
+    SLACK_TIMEOUT,
+    CheckResult,
+    check_oauth_client,
+    check_slack_token,
+    slack_client,
+    without_secrets,
+)
 from bot.config import HEALTH_PATH, Settings, database_unreachable
-from bot.domain import SecretUnreadable, StoreUnavailable
+from bot.domain import Installation, SecretUnreadable, StoreError, StoreUnavailable
 from bot.rescue.errors import Rejected, Timeout, Unavailable
 from bot.rescue.models import Account, AccountResult, ResultEnum
 from bot.store import Keyring, SchemaOutdated, Store
+from bot.workspaces import WorkspaceStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-# Long enough for a slow link to Slack, short enough that a wrong address fails quickly.
-SLACK_TIMEOUT = 10
+    from slack_sdk import WebClient
 
-SLACK_ADVICE = {
-    "invalid_auth": (
-        "SLACK_BOT_TOKEN is not accepted: copy the Bot User OAuth Token again from "
-        "OAuth & Permissions"
-    ),
-    "token_revoked": (
-        "SLACK_BOT_TOKEN was revoked (the app was uninstalled or the token regenerated): "
-        "install the app again and copy the new Bot User OAuth Token from OAuth & Permissions"
-    ),
-    "token_expired": (
-        "SLACK_BOT_TOKEN has expired (token rotation is on for this app): turn token rotation "
-        "off in OAuth & Permissions, or copy a fresh Bot User OAuth Token"
-    ),
-    "account_inactive": (
-        "SLACK_BOT_TOKEN belongs to an app or workspace that is no longer active: install the "
-        "app again and copy the new Bot User OAuth Token from OAuth & Permissions"
-    ),
-}
+# The installed workspaces the check names; the rest are counted ("and 3 more").
+NAMED_INSTALLS = 10
 
 # Keyed by any result enum, so a Rejected from any operation looks its advice up.
 RESCUE_ADVICE: dict[ResultEnum, str] = {
@@ -57,23 +45,20 @@ RESCUE_ADVICE: dict[ResultEnum, str] = {
 }
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's verdict: ok, and a line an admin can act on."""
-
-    ok: bool
-    text: str
-
-    def line(self) -> str:
-        """The line printed for this check."""
-        return f"{'OK' if self.ok else 'FAIL'}  {self.text}"
-
-
 class AccountLookup(Protocol):
     """What the Rescue check needs of a client: getAccount_v2."""
 
     def get_account(self, auth_code: str) -> Account:
         """Say whose auth_code is; raise Rejected, Unavailable or Timeout."""
+        ...
+
+
+@runtime_checkable
+class KeepsInstalls(Protocol):
+    """What the installed-workspaces check needs of the store: Store.workspaces()."""
+
+    def workspaces(self) -> WorkspaceStore:
+        """The installs, OAuth states and workspace settings kept in this database."""
         ...
 
 
@@ -86,12 +71,18 @@ def run_checks(
     store: Store | None = None,
 ) -> bool:
     """Run every check, print one line each and a summary to out; True if all passed."""
+    # One store for the database line and the installs line (None: the database line says why).
+    shared = store or _open_store(settings)
     checks: list[Callable[[], CheckResult]] = [
         lambda: check_slack_token(slack or slack_client(settings)),
         lambda: check_rescue(settings, rescue),
-        lambda: check_database(settings, store),
+        lambda: check_database(settings, shared),
         lambda: check_public_url(settings),
     ]
+    if settings.multi_workspace:
+        # No bot token to test: the app's OAuth client instead, and who has installed it.
+        checks[0] = lambda: check_oauth_client(settings, slack)
+        checks.append(lambda: check_installs(settings, shared))
     print(describe(settings), file=out, flush=True)
     failed = 0
     for check in checks:
@@ -111,50 +102,19 @@ def run_checks(
     return not failed
 
 
-def slack_client(settings: Settings) -> WebClient:
-    """A Slack Web API client for these settings, as the bot builds its own."""
-    return WebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT
-    )
-
-
 def describe(settings: Settings) -> str:
     """The line before the checks: the settings are valid (or this would not run) and the mode."""
+    if settings.multi_workspace:
+        return (
+            "Settings are complete and valid (serving several workspaces over HTTP; Slack's "
+            "first request will confirm SLACK_SIGNING_SECRET)"
+        )
     if settings.socket_mode:
         return "Settings are complete and valid (Socket Mode: no signing secret needed)"
     return (
         "Settings are complete and valid (HTTP mode; Slack's first request will confirm "
         "SLACK_SIGNING_SECRET)"
     )
-
-
-def check_slack_token(client: WebClient) -> CheckResult:
-    """Ask Slack's auth.test whose SLACK_BOT_TOKEN is."""
-    where = _without_secrets(client.base_url)
-    try:
-        answer = client.auth_test()
-    except SlackApiError as error:
-        # The exception's text may quote the request; only Slack's error code is shown.
-        # 429 carries Slack's own "ratelimited"; other statuses mean it wasn't Slack answering.
-        if error.response.status_code not in (200, 429):
-            return CheckResult(
-                ok=False,
-                text=f"Slack answered HTTP {error.response.status_code} at SLACK_API_URL "
-                f"({where}): check SLACK_API_URL (normally https://slack.com/api/)",
-            )
-        code = str(error.response.get("error") or "an error")
-        advice = SLACK_ADVICE.get(
-            code, "check SLACK_BOT_TOKEN and that the app is installed in the workspace"
-        )
-        return CheckResult(ok=False, text=f"{advice} (Slack answered auth.test with {code})")
-    except (SlackClientError, OSError) as error:
-        return CheckResult(
-            ok=False,
-            text=f"Cannot reach Slack at SLACK_API_URL ({where}): check this machine's network "
-            f"access to it (proxy, firewall, DNS) and the URL itself ({type(error).__name__})",
-        )
-    team, user = answer.get("team") or answer.get("team_id"), answer.get("user")
-    return CheckResult(ok=True, text=f"Slack bot token works (workspace {team}, bot {user})")
 
 
 def check_rescue(settings: Settings, rescue: AccountLookup | None = None) -> CheckResult:
@@ -165,7 +125,7 @@ def check_rescue(settings: Settings, rescue: AccountLookup | None = None) -> Che
         from bot.app import rescue_client  # noqa: PLC0415 (loads zeep and the WSDL)
 
         rescue = rescue_client(settings)
-    where = _without_secrets(settings.rescue_api_url)
+    where = without_secrets(settings.rescue_api_url)
     try:
         account = rescue.get_account(settings.rescue_auth_code)
     except Rejected as error:
@@ -226,7 +186,7 @@ def check_database(settings: Settings, store: Store | None = None) -> CheckResul
                 text=database_unreachable(cause if isinstance(cause, Exception) else error),
             )
         # The message is lenspin's own: "the database did not answer within 3 s".
-        where = _without_secrets(settings.database_url)
+        where = without_secrets(settings.database_url)
         return CheckResult(
             ok=False,
             text=f"{error.args[0].capitalize()} at DATABASE_URL ({where}): check that it is "
@@ -245,6 +205,46 @@ def check_database(settings: Settings, store: Store | None = None) -> CheckResul
 
 def check_public_url(settings: Settings, *, timeout: float = SLACK_TIMEOUT) -> CheckResult:
     """Ask LENSPIN_PUBLIC_URL for lenspin's health check, as a technician's browser would."""
+    result = _public_url_answers(settings, timeout)
+    if not settings.multi_workspace:
+        return result
+    # What Slack's app settings must say, whether or not the address answers yet.
+    return CheckResult(
+        ok=result.ok,
+        text=f"{result.text}; admins add lenspin at {settings.install_url}, and the app's "
+        f"Redirect URL (OAuth & Permissions) must be {settings.oauth_redirect_url}",
+    )
+
+
+def check_installs(settings: Settings, store: object) -> CheckResult:
+    """Say how many workspaces have installed lenspin, and name the first of them."""
+    if not isinstance(store, KeepsInstalls):
+        return CheckResult(
+            ok=False,
+            text="Installed workspaces cannot be listed without the database (see its line above)",
+        )
+    try:
+        installs = store.workspaces().installations()
+    except (StoreError, SQLAlchemyError) as error:
+        # Never the error's own text: SQLAlchemy's can quote the URL, password and all.
+        return CheckResult(
+            ok=False,
+            text="Installed workspaces cannot be listed: the database did not give them "
+            f"({type(error).__name__}; see the database line above)",
+        )
+    if not installs:
+        return CheckResult(
+            ok=True,
+            text=f"No workspace has installed lenspin yet: admins add it at {settings.install_url}",
+        )
+    names = ", ".join(_install_name(i) for i in installs[:NAMED_INSTALLS])
+    more = len(installs) - NAMED_INSTALLS
+    named = f"{names} and {more} more" if more > 0 else names
+    many = "workspace" if len(installs) == 1 else "workspaces"
+    return CheckResult(ok=True, text=f"Installed in {len(installs)} {many}: {named}")
+
+
+def _public_url_answers(settings: Settings, timeout: float) -> CheckResult:
     if not settings.public_url:
         return CheckResult(
             ok=True,
@@ -282,7 +282,28 @@ def check_public_url(settings: Settings, *, timeout: float = SLACK_TIMEOUT) -> C
     )
 
 
+def _install_name(installation: Installation) -> str:
+    # Names are whatever each workspace chose: nothing in them may steer the admin's terminal.
+    name = "".join(c if c.isprintable() else "?" for c in installation.name)
+    return f"{name} (Enterprise Grid org)" if installation.workspace.org_wide else name
+
+
+def _open_store(settings: Settings) -> Store | None:
+    """The store the checks share, or None if it cannot even be made (the database line says)."""
+    try:
+        return Store.from_url(settings.database_url, Keyring.from_setting(settings.encryption_key))
+    except SQLAlchemyError:
+        return None
+
+
 def _without_shared_code(settings: Settings) -> str:
+    if settings.multi_workspace:
+        how = "each workspace's admins set theirs, or single sign-on, in lenspin's Home tab (Admin)"
+        if settings.linking:
+            how += "; technicians may connect their own accounts with /lenspin connect"
+        return (
+            f"No shared Rescue auth code from the environment (serving several workspaces): {how}"
+        )
     if settings.sso_enabled:
         how = (
             "technicians' codes come from single sign-on (company "
@@ -293,9 +314,3 @@ def _without_shared_code(settings: Settings) -> str:
     else:
         how = "technicians connect their own accounts with /lenspin connect"
     return f"No shared Rescue auth code (RESCUE_AUTH_CODE is unset): {how}"
-
-
-def _without_secrets(url: str) -> str:
-    """url without a user, password, query or fragment: what is safe to print."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()

@@ -20,6 +20,9 @@ DEFAULT_RESCUE_API_URL = "https://secure.logmeinrescue.com/API/API.asmx"
 DEFAULT_PORT = 3000
 # The web process's health check: the PaaS, `python -m bot check` and the tests ask it.
 HEALTH_PATH = "/healthz"
+# Serving several workspaces: the "Add to Slack" page, and where Slack sends the admin back.
+INSTALL_PATH = "/slack/install"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 # gunicorn: two worker processes of eight threads each fit a small dyno (docs/PERFORMANCE.md).
 DEFAULT_WEB_CONCURRENCY = 2
 DEFAULT_GUNICORN_THREADS = 8
@@ -97,12 +100,27 @@ class Settings:
     pin_validity: float = DEFAULT_PIN_VALIDITY
 
     def __repr__(self) -> str:
-        # Tokens and the auth code must never reach a log line through a stray repr().
+        # Only what is named here: none of `secrets` may reach a log line through a stray repr().
         return (
             f"Settings(slack_api_url={self.slack_api_url!r}, "
             f"rescue_api_url={self.rescue_api_url!r}, soap={self.rescue_soap_version}, "
-            f"socket_mode={self.socket_mode}, port={self.port})"
+            f"socket_mode={self.socket_mode}, multi_workspace={self.multi_workspace}, "
+            f"port={self.port})"
         )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret these settings hold (for logs.never_log): tokens, codes, passwords, keys."""
+        held = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.slack_client_secret,
+            self.rescue_auth_code,
+            self.sso_password,
+            *self.encryption_key.split(","),
+        )
+        return tuple(value for value in held if value)
 
     @property
     def socket_mode(self) -> bool:
@@ -113,6 +131,16 @@ class Settings:
     def multi_workspace(self) -> bool:
         """True when lenspin serves every workspace that installs it (SLACK_CLIENT_ID is set)."""
         return bool(self.slack_client_id)
+
+    @property
+    def install_url(self) -> str:
+        """Where a workspace's admin adds lenspin to Slack, serving several workspaces."""
+        return self.public_url + INSTALL_PATH
+
+    @property
+    def oauth_redirect_url(self) -> str:
+        """Where Slack sends an installing admin back: the app's OAuth Redirect URL."""
+        return self.public_url + OAUTH_REDIRECT_PATH
 
     @property
     def policy(self) -> Policy:
@@ -152,39 +180,63 @@ class Settings:
         reader = EnvReader(env)
 
         app_token = reader.text("SLACK_APP_TOKEN")
-        bot_token = reader.required(
-            "SLACK_BOT_TOKEN",
-            "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+        client_id, client_secret = (
+            reader.text("SLACK_CLIENT_ID"),
+            reader.text("SLACK_CLIENT_SECRET"),
         )
-        if bot_token and not bot_token.startswith("xoxb-"):
-            reader.problem("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
-        if app_token and not app_token.startswith("xapp-"):
+        # Either one names the mode: a missing other half is a problem of that mode.
+        several = bool(client_id or client_secret)
+        if several:
+            bot_token = reader.text("SLACK_BOT_TOKEN")
+        else:
+            bot_token = reader.required(
+                "SLACK_BOT_TOKEN",
+                "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+            )
+            if bot_token and not bot_token.startswith("xoxb-"):
+                reader.problem("SLACK_BOT_TOKEN: must be a bot token starting with xoxb-")
+        if app_token and not several and not app_token.startswith("xapp-"):
             reader.problem("SLACK_APP_TOKEN: must be an app-level token starting with xapp-")
         signing_secret = reader.text("SLACK_SIGNING_SECRET")
-        if not signing_secret and not app_token:
+        if not signing_secret and (several or not app_token):
             reader.problem(
                 "SLACK_SIGNING_SECRET: missing; the Signing Secret from your Slack app's "
-                "Basic Information page (or set SLACK_APP_TOKEN to use Socket Mode)"
+                "Basic Information page"
+                + ("" if several else " (or set SLACK_APP_TOKEN to use Socket Mode)")
             )
 
-        auth_code = reader.text("RESCUE_AUTH_CODE")
-        allowed = reader.allowed_users(required=bool(auth_code))
         linking = reader.switch("LENSPIN_LINKING", default=True)
         encryption_key = reader.encryption_key()
-        sso_company, sso_password = reader.sso()
-        if not (auth_code or linking or sso_company):
-            reader.problem(
-                "RESCUE_AUTH_CODE: missing, and LENSPIN_LINKING is off with no single sign-on: "
-                "nothing could make PINs. Set a shared Rescue auth code (README, step 2), or "
-                "turn LENSPIN_LINKING on so technicians connect their own accounts"
-            )
-
         public_url = reader.public_url("LENSPIN_PUBLIC_URL")
-        if public_url and app_token:
-            reader.problem(
-                "LENSPIN_PUBLIC_URL: the connect page is served by the web process, which Socket "
-                "Mode (SLACK_APP_TOKEN) does not run; unset one of the two"
-            )
+        if several:
+            reader.serving_several(bot_token=bot_token, app_token=app_token)
+            if not reader.text("LENSPIN_PUBLIC_URL").rstrip("/"):
+                reader.problem(
+                    "LENSPIN_PUBLIC_URL: missing; serving several workspaces needs this "
+                    f"deployment's https:// address: admins install lenspin at LENSPIN_PUBLIC_URL"
+                    f"{INSTALL_PATH}, and Slack sends them back to LENSPIN_PUBLIC_URL"
+                    f"{OAUTH_REDIRECT_PATH}"
+                )
+            # Each workspace's own (its admins set them, bot.workspaces): none from here.
+            auth_code = sso_company = sso_password = ""
+            allowed: frozenset[str] = frozenset()
+            sso_ids: dict[str, str] = {}
+        else:
+            auth_code = reader.text("RESCUE_AUTH_CODE")
+            allowed = reader.allowed_users(required=bool(auth_code))
+            sso_company, sso_password = reader.sso()
+            sso_ids = reader.sso_ids()
+            if not (auth_code or linking or sso_company):
+                reader.problem(
+                    "RESCUE_AUTH_CODE: missing, and LENSPIN_LINKING is off with no single "
+                    "sign-on: nothing could make PINs. Set a shared Rescue auth code (README, "
+                    "step 2), or turn LENSPIN_LINKING on so technicians connect their own accounts"
+                )
+            if public_url and app_token:
+                reader.problem(
+                    "LENSPIN_PUBLIC_URL: the connect page is served by the web process, which "
+                    "Socket Mode (SLACK_APP_TOKEN) does not run; unset one of the two"
+                )
 
         hidden = reader.hidden_fields()
         fields = tuple(reader.field_spec(f, hidden=f.key in hidden) for f in PIN_FIELDS)
@@ -218,7 +270,7 @@ class Settings:
             audit_days=reader.whole_number("LENSPIN_AUDIT_DAYS", 90, minimum=1),
             sso_company_id=sso_company,
             sso_password=sso_password,
-            sso_ids=reader.sso_ids(),
+            sso_ids=sso_ids,
             customer_language=reader.choice("LENSPIN_CUSTOMER_LANGUAGE", CUSTOMER_LANGUAGES, "en"),
             sms_language=reader.choice("LENSPIN_SMS_LANGUAGE", SMS_LANGUAGES, "en"),
             show_sms="sms" not in hidden,
@@ -226,6 +278,11 @@ class Settings:
                 "LENSPIN_MESSAGE_LINK_FIELD", (*CUSTOM_KEYS, "none"), "custom1"
             ),
             public_url=public_url,
+            slack_client_id=client_id,
+            slack_client_secret=client_secret,
+            slack_oauth_authorize_url=reader.authorize_url(
+                "SLACK_OAUTH_AUTHORIZE_URL", DEFAULT_SLACK_OAUTH_AUTHORIZE_URL
+            ),
             watch=reader.switch("LENSPIN_WATCH", default=True),
             watch_interval=reader.decimal_seconds(
                 "LENSPIN_WATCH_INTERVAL",

@@ -21,8 +21,16 @@ HIDEABLE: tuple[str, ...] = (
     "sms",
 )
 
-# Hosts that never leave this machine: the only ones LENSPIN_PUBLIC_URL may serve over http://.
+# Hosts that never leave this machine: the only ones a browser is sent to over http://
+# (LENSPIN_PUBLIC_URL, SLACK_OAUTH_AUTHORIZE_URL).
 LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
+
+# Serving several workspaces: why the settings of one workspace cannot come from the environment.
+_SEVERAL = (
+    "cannot be set when lenspin serves several workspaces (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"
+)
+_ADMINS = "each workspace's admins set their own in lenspin's Home tab (Admin)"
+_NEVER_SHARED = "must never reach every workspace that installs lenspin"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # Seconds with an optional fraction, in ASCII digits only: float() would also take "1e3",
@@ -79,6 +87,21 @@ class EnvReader:
         value = self.text(name).rstrip("/")
         if not value:
             return ""
+        return self._browser_address(
+            name,
+            value,
+            like="https://my-lenspin.example.com",
+            why="people type passwords on its pages",
+        )
+
+    def authorize_url(self, name: str, default: str) -> str:
+        """Slack's page that admins' browsers are sent to for an install: https:// (or loopback)."""
+        value = self.text(name, default)
+        why = "admins approve lenspin's install there"
+        return self._browser_address(name, value, like=default, why=why) or default
+
+    def _browser_address(self, name: str, value: str, *, like: str, why: str) -> str:
+        """value if a browser may be sent there (https://, or http:// on this machine), else ""."""
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()
         try:
@@ -87,12 +110,12 @@ class EnvReader:
             host = ""
         odd = parts.query or parts.fragment or parts.username or parts.password
         if not host or odd or any(c.isspace() for c in value):
-            self.problem(f"{name}: {value!r} is not an address like https://my-lenspin.example.com")
+            self.problem(f"{name}: {value!r} is not an address like {like}")
             return ""
         if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
             self.problem(
-                f"{name}: {value!r} must start with https:// (people type passwords on its "
-                "pages); http:// is allowed only for this machine (localhost, 127.0.0.1, ::1)"
+                f"{name}: {value!r} must start with https:// ({why}); http:// is allowed only "
+                "for this machine (localhost, 127.0.0.1, ::1)"
             )
             return ""
         return value
@@ -261,3 +284,47 @@ class EnvReader:
                 f"choose from {', '.join(HIDEABLE)}"
             )
         return names & set(HIDEABLE)
+
+    def serving_several(self, *, bot_token: str, app_token: str) -> None:
+        """Name what serving several workspaces needs, and each one-workspace setting it refuses."""
+        for name, other in (
+            ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"),
+            ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID"),
+        ):
+            if not self.text(name):
+                self.problem(
+                    f"{name}: missing; serving several workspaces needs it with {other} "
+                    "(your Slack app's Basic Information → App Credentials)"
+                )
+        if bot_token:
+            self.problem(
+                "SLACK_BOT_TOKEN: set one: SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID "
+                "and SLACK_CLIENT_SECRET to offer lenspin to several"
+            )
+        if app_token:
+            self.problem(
+                f"SLACK_APP_TOKEN: {_SEVERAL}: Socket Mode cannot serve the install pages, and a "
+                "distributed app must use HTTP; unset it"
+            )
+        if self.text("RESCUE_AUTH_CODE"):
+            self.problem(
+                f"RESCUE_AUTH_CODE: {_SEVERAL}: {_ADMINS}, and an operator's shared code "
+                f"{_NEVER_SHARED}; unset it"
+            )
+        if self.text("LENSPIN_ALLOWED_USERS"):
+            self.problem(
+                f"LENSPIN_ALLOWED_USERS: {_SEVERAL}: {_ADMINS}, choosing who may use their "
+                "shared code; unset it"
+            )
+        sso = [n for n in ("RESCUE_SSO_COMPANY_ID", "RESCUE_SSO_PASSWORD") if self.text(n)]
+        if sso:
+            self.problem(
+                f"{' and '.join(sso)}: {_SEVERAL}: {_ADMINS}, and an operator's SSO password "
+                f"{_NEVER_SHARED}; unset {'them' if len(sso) > 1 else 'it'}"
+            )
+        if self.text("LENSPIN_SSO_IDS"):
+            self.problem(
+                f"LENSPIN_SSO_IDS: {_SEVERAL}: its member IDs belong to one workspace, and each "
+                "workspace's admins set their own single sign-on in lenspin's Home tab (Admin); "
+                "unset it"
+            )

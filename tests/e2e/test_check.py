@@ -11,6 +11,7 @@ from bot.check import CheckResult, check_rescue, describe, run_checks
 from devtools.web_process import free_port
 from tests.support import (
     AUTH_CODE,
+    ENCRYPTION_KEY,
     Delay,
     FakeRescue,
     FakeSlack,
@@ -203,3 +204,24 @@ def test_the_public_url_is_asked_as_a_browser_would(
     line = line_about(silent, "LENSPIN_PUBLIC_URL")
     assert line.startswith(f"FAIL  LENSPIN_PUBLIC_URL (http://127.0.0.1:{port}) does not answer")
     assert_no_secrets(silent, env)
+
+
+def test_serving_several_workspaces_with_an_operators_code_is_refused_before_anything_is_tried(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "SLACK_CLIENT_ID": "1234567890.9876543210",
+        "SLACK_CLIENT_SECRET": "client-secret-never-printed-0123456789",
+        "SLACK_SIGNING_SECRET": "signing-secret-never-printed-0123456789",
+        "LENSPIN_PUBLIC_URL": "https://lenspin.example.com",
+        "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "RESCUE_AUTH_CODE": AUTH_CODE,
+        "LENSPIN_ALLOWED_USERS": "*",
+    }
+    result = run_bot(["check"], tmp_path, env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "RESCUE_AUTH_CODE: cannot be set when lenspin serves several workspaces" in result.stderr
+    assert "LENSPIN_ALLOWED_USERS: cannot be set" in result.stderr
+    for secret in ("SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET", "RESCUE_AUTH_CODE"):
+        assert env[secret] not in result.stderr, secret

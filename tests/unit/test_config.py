@@ -429,3 +429,225 @@ def test_every_bad_watching_value_is_named_in_the_one_error(interval: str, valid
     interval_problem = next(p for p in caught.value.problems if p.startswith("LENSPIN_WATCH_I"))
     assert "at least 1" in interval_problem
     assert "like 5 or 2.5" in interval_problem
+
+
+# Serving several workspaces: the app's OAuth client instead of one workspace's bot token.
+
+SEVERAL = {
+    "SLACK_CLIENT_ID": "1234567890.9876543210",
+    "SLACK_CLIENT_SECRET": "client-secret-for-config-tests",
+    "SLACK_SIGNING_SECRET": "secret-for-config-tests",
+    "LENSPIN_PUBLIC_URL": "https://lenspin.example.com",
+    "LENSPIN_ENCRYPTION_KEY": ENCRYPTION_KEY,
+}
+
+
+def problems_of(env: dict[str, str]) -> dict[str, str]:
+    """Each problem of env by the variable it names first."""
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    found = {p.split(":")[0]: p for p in caught.value.problems}
+    assert len(found) == len(caught.value.problems)
+    return found
+
+
+def test_the_oauth_client_alone_serves_several_workspaces_with_slacks_authorize_page() -> None:
+    settings = Settings.from_env(SEVERAL)
+    assert settings.multi_workspace
+    assert settings.slack_client_id == "1234567890.9876543210"
+    assert settings.slack_client_secret == "client-secret-for-config-tests"
+    assert settings.slack_oauth_authorize_url == "https://slack.com/oauth/v2/authorize"
+    assert settings.slack_bot_token == ""
+    assert settings.install_url == "https://lenspin.example.com/slack/install"
+    assert settings.oauth_redirect_url == "https://lenspin.example.com/slack/oauth_redirect"
+    # Nothing of one workspace comes from the environment: each sets its own.
+    assert settings.rescue_auth_code == ""
+    assert settings.allowed_users == frozenset()
+    assert not settings.sso_enabled
+    assert settings.sso_ids == {}
+    assert not Settings.from_env(BASE).multi_workspace
+
+
+def test_a_public_url_with_a_path_prefixes_the_install_pages() -> None:
+    settings = Settings.from_env({**SEVERAL, "LENSPIN_PUBLIC_URL": "https://example.com/lenspin/"})
+    assert settings.install_url == "https://example.com/lenspin/slack/install"
+    assert settings.oauth_redirect_url == "https://example.com/lenspin/slack/oauth_redirect"
+
+
+def test_labels_language_and_audit_days_stay_every_workspaces_defaults() -> None:
+    settings = Settings.from_env(
+        {
+            **SEVERAL,
+            "LENSPIN_LABEL_CUSTOM1": "Ticket URL",
+            "LENSPIN_CUSTOMER_LANGUAGE": "de",
+            "LENSPIN_AUDIT_DAYS": "30",
+            "LENSPIN_LINKING": "off",  # workspaces' own shared codes can still make PINs
+        }
+    )
+    assert {f.key: f.label for f in settings.fields}["custom1"] == "Ticket URL"
+    assert settings.policy.customer_language == "de"
+    assert settings.policy.audit_days == 30
+    assert settings.policy.shared_code == ""
+    assert settings.policy.allowed_users == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("present", "missing"),
+    [("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"), ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")],
+)
+def test_either_half_of_the_client_names_the_other_as_missing(present: str, missing: str) -> None:
+    env = {k: v for k, v in SEVERAL.items() if k != missing}
+    found = problems_of(env)
+    assert set(found) == {missing}
+    assert present in found[missing]
+    assert "Basic Information" in found[missing]
+    # Serving several workspaces needs no SLACK_BOT_TOKEN: it is not named missing.
+    assert "SLACK_BOT_TOKEN" not in str(found)
+
+
+def test_a_bot_token_beside_the_client_asks_to_set_one() -> None:
+    found = problems_of({**SEVERAL, "SLACK_BOT_TOKEN": "xoxb-123-abc"})
+    assert found == {
+        "SLACK_BOT_TOKEN": "SLACK_BOT_TOKEN: set one: SLACK_BOT_TOKEN for one workspace, or "
+        "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to offer lenspin to several"
+    }
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "/"])
+def test_serving_several_workspaces_needs_the_public_url_slack_sends_admins_back_to(
+    raw: str,
+) -> None:
+    found = problems_of({**SEVERAL, "LENSPIN_PUBLIC_URL": raw})
+    assert set(found) == {"LENSPIN_PUBLIC_URL"}
+    assert "missing" in found["LENSPIN_PUBLIC_URL"]
+    assert "LENSPIN_PUBLIC_URL/slack/oauth_redirect" in found["LENSPIN_PUBLIC_URL"]
+    assert "LENSPIN_PUBLIC_URL/slack/install" in found["LENSPIN_PUBLIC_URL"]
+
+
+def test_a_bad_public_url_is_named_once_not_also_missing() -> None:
+    found = problems_of({**SEVERAL, "LENSPIN_PUBLIC_URL": "http://lenspin.example.com"})
+    assert set(found) == {"LENSPIN_PUBLIC_URL"}
+    assert "must start with https://" in found["LENSPIN_PUBLIC_URL"]
+
+
+def test_socket_mode_is_refused_and_the_signing_secret_stays_required() -> None:
+    env = {k: v for k, v in SEVERAL.items() if k != "SLACK_SIGNING_SECRET"}
+    found = problems_of({**env, "SLACK_APP_TOKEN": "xapp-1-A1-1-abc"})
+    assert set(found) == {"SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+    assert "Socket Mode cannot serve the install pages" in found["SLACK_APP_TOKEN"]
+    assert "must use HTTP" in found["SLACK_APP_TOKEN"]
+    # Socket Mode is no way out here, so it is not offered as one.
+    assert "SLACK_APP_TOKEN" not in found["SLACK_SIGNING_SECRET"]
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"RESCUE_AUTH_CODE": "an-operators-code"}, "RESCUE_AUTH_CODE"),
+        ({"LENSPIN_ALLOWED_USERS": "*"}, "LENSPIN_ALLOWED_USERS"),
+        (
+            {"RESCUE_SSO_COMPANY_ID": "12345", "RESCUE_SSO_PASSWORD": "sso-secret"},
+            "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD",
+        ),
+        ({"RESCUE_SSO_PASSWORD": "sso-secret"}, "RESCUE_SSO_PASSWORD"),
+        ({"LENSPIN_SSO_IDS": "U0123ABCD=jane@corp"}, "LENSPIN_SSO_IDS"),
+    ],
+)
+def test_each_workspaces_own_settings_are_refused_from_the_environment(
+    env: dict[str, str], named: str
+) -> None:
+    found = problems_of({**SEVERAL, **env})
+    assert set(found) == {named}
+    assert "Home tab (Admin)" in found[named]
+    assert "unset" in found[named]
+    for value in env.values():
+        assert value not in found[named]
+
+
+def test_a_shared_code_and_sso_password_are_refused_as_never_for_every_workspace() -> None:
+    found = problems_of(
+        {
+            **SEVERAL,
+            "RESCUE_AUTH_CODE": "c",
+            "RESCUE_SSO_COMPANY_ID": "1",
+            "RESCUE_SSO_PASSWORD": "p",
+        }
+    )
+    for name in ("RESCUE_AUTH_CODE", "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD"):
+        assert "must never reach every workspace that installs lenspin" in found[name]
+
+
+def test_every_problem_of_serving_several_workspaces_is_named_at_once() -> None:
+    found = problems_of(
+        {
+            "SLACK_CLIENT_ID": "1234567890.9876543210",
+            "SLACK_BOT_TOKEN": "xoxb-123-abc",
+            "SLACK_APP_TOKEN": "xapp-1-A1-1-abc",
+            "RESCUE_AUTH_CODE": "an-operators-code",
+            "LENSPIN_ALLOWED_USERS": "U0123ABCD",
+            "RESCUE_SSO_COMPANY_ID": "12345",
+            "RESCUE_SSO_PASSWORD": "sso-secret",
+            "LENSPIN_SSO_IDS": "U0123ABCD=jane@corp",
+            "SLACK_OAUTH_AUTHORIZE_URL": "http://slack.example.com/oauth/v2/authorize",
+            "LENSPIN_AUDIT_DAYS": "0",
+        }
+    )
+    assert set(found) == {
+        "SLACK_CLIENT_SECRET",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "LENSPIN_ENCRYPTION_KEY",
+        "LENSPIN_PUBLIC_URL",
+        "RESCUE_AUTH_CODE",
+        "LENSPIN_ALLOWED_USERS",
+        "RESCUE_SSO_COMPANY_ID and RESCUE_SSO_PASSWORD",
+        "LENSPIN_SSO_IDS",
+        "SLACK_OAUTH_AUTHORIZE_URL",
+        "LENSPIN_AUDIT_DAYS",
+    }
+    # Nothing could make PINs from the environment, and that is as it should be here.
+    assert "nothing could make PINs" not in str(found)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://slack.com/oauth/v2/authorize",
+        "http://127.0.0.1:8123/oauth/v2/authorize",
+        "http://localhost:8123/oauth/v2/authorize",
+    ],
+)
+def test_the_authorize_page_may_be_a_stand_in_on_this_machine(url: str) -> None:
+    settings = Settings.from_env({**SEVERAL, "SLACK_OAUTH_AUTHORIZE_URL": url})
+    assert settings.slack_oauth_authorize_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://slack.example.com/oauth/v2/authorize", "must start with https://"),
+        ("http://127.0.0.1.nip.io/oauth/v2/authorize", "must start with https://"),
+        ("https://slack.com/oauth/v2/authorize?team=T1", "is not an address like"),
+        ("https://user:pw@slack.com/oauth/v2/authorize", "is not an address like"),
+        ("slack.com/oauth/v2/authorize", "is not an address like"),
+    ],
+)
+def test_an_authorize_page_a_browser_should_not_be_sent_to_is_named(url: str, says: str) -> None:
+    found = problems_of({**SEVERAL, "SLACK_OAUTH_AUTHORIZE_URL": url})
+    assert set(found) == {"SLACK_OAUTH_AUTHORIZE_URL"}
+    assert says in found["SLACK_OAUTH_AUTHORIZE_URL"]
+
+
+def test_repr_and_secrets_name_the_client_secret_as_a_secret() -> None:
+    settings = Settings.from_env(SEVERAL)
+    assert SEVERAL["SLACK_CLIENT_SECRET"] in settings.secrets
+    assert SEVERAL["SLACK_SIGNING_SECRET"] in settings.secrets
+    assert ENCRYPTION_KEY in settings.secrets
+    assert "" not in settings.secrets
+    shown = repr(settings)
+    assert "multi_workspace=True" in shown
+    for secret in settings.secrets:
+        assert secret not in shown
+    single = Settings.from_env({**BASE, "RESCUE_SSO_COMPANY_ID": "1", "RESCUE_SSO_PASSWORD": "p-w"})
+    assert {BASE["SLACK_BOT_TOKEN"], BASE["RESCUE_AUTH_CODE"], "p-w"} <= set(single.secrets)
