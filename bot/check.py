@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,7 +21,6 @@ from bot.domain import Installation, SecretUnreadable, StoreError, StoreUnavaila
 from bot.rescue.errors import Rejected, Timeout, Unavailable
 from bot.rescue.models import Account, AccountResult, ResultEnum
 from bot.store import Keyring, SchemaOutdated, Store
-from bot.workspaces import WorkspaceStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,15 +49,6 @@ class AccountLookup(Protocol):
 
     def get_account(self, auth_code: str) -> Account:
         """Say whose auth_code is; raise Rejected, Unavailable or Timeout."""
-        ...
-
-
-@runtime_checkable
-class KeepsInstalls(Protocol):
-    """What the installed-workspaces check needs of the store: Store.workspaces()."""
-
-    def workspaces(self) -> WorkspaceStore:
-        """The installs, OAuth states and workspace settings kept in this database."""
         ...
 
 
@@ -216,9 +206,9 @@ def check_public_url(settings: Settings, *, timeout: float = SLACK_TIMEOUT) -> C
     )
 
 
-def check_installs(settings: Settings, store: object) -> CheckResult:
+def check_installs(settings: Settings, store: Store | None) -> CheckResult:
     """Say how many workspaces have installed lenspin, and name the first of them."""
-    if not isinstance(store, KeepsInstalls):
+    if store is None:
         return CheckResult(
             ok=False,
             text="Installed workspaces cannot be listed without the database (see its line above)",
