@@ -18,7 +18,7 @@ from bot.connect import CONNECT_PATH
 from bot.edge import Refused, Signature, log_refusal, logger, read_signed
 from bot.logs import configure_logging, never_log
 from bot.page.connect_page import ConnectPage
-from bot.page.install_pages import InstallPages
+from bot.page.install_pages import BAD_REQUEST, InstallPages
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 
 SLACK_PATH = "/slack/events"
@@ -44,10 +44,8 @@ class WSGIApplication:
         # lenspin's own page (LENSPIN_PUBLIC_URL): /connect/<token>.
         self._page = page
         # "Add to Slack" (multi-workspace mode only): Bolt's OAuth flow and lenspin's pages.
-        self._oauth: OAuthFlow | None = lenspin.bolt.oauth_flow
-        self._install_pages = (
-            InstallPages(install_path=INSTALL_PATH) if self._oauth is not None else None
-        )
+        flow = lenspin.bolt.oauth_flow
+        self._install = InstallRoutes(flow) if flow is not None else None
         # gunicorn's worker_exit hook calls this (see bot/gunicorn_conf.py).
         self.shutdown = lenspin.shutdown
 
@@ -61,8 +59,8 @@ class WSGIApplication:
             return _answer(start_response, 200, "ok")
         if self._page is not None and path.startswith(CONNECT_PATH):
             return self._page(environ, start_response)
-        if self._oauth is not None and path in (INSTALL_PATH, REDIRECT_PATH):
-            return self._install(environ, start_response, self._oauth)
+        if self._install is not None and path in (INSTALL_PATH, REDIRECT_PATH):
+            return self._install(environ, start_response)
         if path != SLACK_PATH:
             return _answer(start_response, 404, "Not Found")
         try:
@@ -77,45 +75,6 @@ class WSGIApplication:
         wsgi = WsgiHttpResponse(response.status, response.headers, response.body)
         start_response(wsgi.status, wsgi.get_headers())
         return wsgi.get_body()
-
-    def _install(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], flow: OAuthFlow
-    ) -> Iterable[bytes]:
-        """An 'Add to Slack' page or Slack's redirect back: to Bolt, GET only, no body read."""
-        path = str(environ.get("PATH_INFO", ""))
-        method = str(environ.get("REQUEST_METHOD", ""))
-        try:
-            if method != "GET":
-                raise Refused(405, "install pages are GET only")
-            query = _oauth_query(path, str(environ.get("QUERY_STRING", "")))
-        except Refused as refusal:
-            length = environ.get("CONTENT_LENGTH") or 0
-            log_refusal(method, path, length, refusal.status, refusal.reason)
-            return self._install_refusal(start_response, refusal.status)
-        cookie = str(environ.get("HTTP_COOKIE", ""))
-        # Bolt checks its state cookie (set with the 'Add to Slack' page) against the state.
-        request = BoltRequest(body="", query=query, headers={"cookie": cookie} if cookie else {})
-        if path == INSTALL_PATH:
-            response: BoltResponse = flow.handle_installation(request)
-        else:
-            response = flow.handle_callback(request)
-        wsgi = WsgiHttpResponse(response.status, response.headers, response.body)
-        start_response(wsgi.status, wsgi.get_headers())
-        return wsgi.get_body()
-
-    def _install_refusal(self, start_response: Callable[..., Any], status: int) -> list[bytes]:
-        pages = self._install_pages
-        assert pages is not None  # built with the flow
-        body = pages.failed("bad_request").encode("utf-8")
-        headers = [
-            *pages.headers,
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ]
-        if status == HTTPStatus.METHOD_NOT_ALLOWED:
-            headers.append(("Allow", "GET"))
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        return [body]
 
     @staticmethod
     def _parsed(environ: dict[str, Any], body: str) -> BoltRequest:
@@ -132,6 +91,55 @@ class WSGIApplication:
             raise Refused(400, "signed, but not a Slack payload") from None
         logger.debug("Accepted POST %s %s bytes", SLACK_PATH, headers["content-length"])
         return request
+
+
+class InstallRoutes:
+    """GET /slack/install and /slack/oauth_redirect, handed to Bolt's OAuth flow.
+
+    No body is read, the method is checked, and Bolt sees only the query fields it needs.
+    """
+
+    def __init__(self, flow: OAuthFlow) -> None:
+        self._flow = flow
+        # For requests refused here, before Bolt (its own answers carry the same pages).
+        self._pages = InstallPages(install_path=INSTALL_PATH)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """An 'Add to Slack' page or Slack's redirect back."""
+        path = str(environ.get("PATH_INFO", ""))
+        method = str(environ.get("REQUEST_METHOD", ""))
+        try:
+            if method != "GET":
+                raise Refused(405, "install pages are GET only")
+            query = _oauth_query(path, str(environ.get("QUERY_STRING", "")))
+        except Refused as refusal:
+            length = environ.get("CONTENT_LENGTH") or 0
+            log_refusal(method, path, length, refusal.status, refusal.reason)
+            return self._refused(start_response, refusal.status)
+        cookie = str(environ.get("HTTP_COOKIE", ""))
+        # Bolt checks its state cookie (set with the 'Add to Slack' page) against the state.
+        request = BoltRequest(body="", query=query, headers={"cookie": cookie} if cookie else {})
+        if path == INSTALL_PATH:
+            response: BoltResponse = self._flow.handle_installation(request)
+        else:
+            response = self._flow.handle_callback(request)
+        wsgi = WsgiHttpResponse(response.status, response.headers, response.body)
+        start_response(wsgi.status, wsgi.get_headers())
+        return wsgi.get_body()
+
+    def _refused(self, start_response: Callable[..., Any], status: int) -> list[bytes]:
+        body = self._pages.failed(BAD_REQUEST).encode("utf-8")
+        headers = [
+            *self._pages.headers,
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers.append(("Allow", "GET"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
 
 
 def _oauth_query(path: str, query: str) -> dict[str, str]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from bot.page.render import Pages
 from bot.texts import install as words
 
+# lenspin's own reason: a request its edge refused before Bolt saw it (bot.web).
+BAD_REQUEST = "bad_request"
 # Bolt's and Slack's reasons for an install that did not happen, in plain words; any other
 # reason Slack gives (or a visitor forges) gets the general one, never its own text.
 _FAILURES = {
@@ -16,8 +18,7 @@ _FAILURES = {
     "missing_code": words.CODE_REFUSED,
     "invalid_code": words.CODE_REFUSED,
     "storage_error": words.DATABASE,
-    # lenspin's own: a request its edge refused before Bolt saw it (bot.web).
-    "bad_request": words.BAD_REQUEST,
+    BAD_REQUEST: words.BAD_REQUEST,
 }
 
 
