@@ -12,9 +12,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
-# The same Bolt wiring choices as bot/app.py (listener pool size, static authorize, timeout),
+# The same Bolt wiring choices as bot/slack/bolt.py (listener pool, static authorize, timeout),
 # so that the comparison measures lenspin's own handler work, not a different configuration.
-from bot.app import ACK_PATH_TIMEOUT, LISTENER_THREADS
+from bot.slack.bolt import ACK_PATH_TIMEOUT, LISTENER_THREADS
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"

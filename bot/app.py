@@ -10,16 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import App, Respond
-from slack_bolt.authorization import AuthorizeResult
-from slack_bolt.logger.messages import (
-    warning_client_prioritized_and_token_skipped,
-    warning_token_skipped,
-)
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.accounts import Accounts, AccountSource, LinkStore, Sso
 from bot.audit import AuditPurger, Purgeable
@@ -27,17 +17,22 @@ from bot.config import Settings
 from bot.connect import ConnectLinks, LinkKeeper
 from bot.domain import AuditRecord, Requester, StoreError, StoreUnavailable
 from bot.lanes import MAX_WAIT, Seats
+from bot.page.install_pages import InstallPages
 from bot.pins import RETRY_BUDGET, AuditLog, Pacer, PinService, PinSource
 from bot.rescue.models import RESCUE_INTERVAL, Account
 from bot.slack.blocks.outcomes import store_failure
+from bot.slack.bolt import multi_workspace, single_workspace
+from bot.slack.clients import Clients
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import refresh_home, tell_connected
 from bot.slack.follow import SessionNews
 from bot.slack.io.delivery import Delivery
-from bot.slack.io.users import Lookups, profile_email
+from bot.slack.io.users import profile_email
 from bot.slack.listeners import register
+from bot.slack.oauth import INSTALL_PATH
 from bot.watch import Watcher
 from bot.watch_ports import WatchRescue, WatchStore
+from bot.workspaces import WorkspaceStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -45,13 +40,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# views.open must finish while the trigger is fresh (3 s), so a slow Slack is cut short.
-ACK_PATH_TIMEOUT = 5
-DELIVERY_TIMEOUT = 10
-# Bolt runs listeners on this pool; each holds a thread only for a views.open call.
-LISTENER_THREADS = 16
 HISTORY_LENGTH = 10
-LOOKUP_TIMEOUT = 1
 # Beyond the longest a request can live (its wait, its retries, Rescue's answer to the last):
 # time to record it and for the pacer's last turn.
 SEAT_MARGIN = 30.0
@@ -89,6 +78,10 @@ class StoreApi(LinkStore, AuditLog, Purgeable, Protocol):
         """Watched PINs and each watched queue's turn, shared by every process (bot.watch)."""
         ...
 
+    def workspaces(self) -> WorkspaceStore:
+        """Installs, OAuth states and each workspace's settings (serving several workspaces)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Lenspin:
@@ -121,33 +114,12 @@ def create_app(
     pin_workers: int = 8,
 ) -> Lenspin:
     """Build the bot for these settings, with Rescue and the store handed in."""
-    # Listeners open modals with this client: no retry may sleep inside Slack's 3 s.
-    client = WebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=ACK_PATH_TIMEOUT
-    )
-    # Answers travel after ack(), on PIN threads, where honouring Retry-After is right.
-    delivery_client = WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=DELIVERY_TIMEOUT,
-        retry_handlers=[
-            # The attempt count is shared by the handlers: 2 lets a 429 and then a 500 both retry.
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-    bolt_logger = logging.getLogger("slack_bolt.App")
-    bolt_logger.addFilter(_QUIET)
-    app = App(
-        signing_secret=settings.slack_signing_secret,
-        client=client,
-        # A static answer instead of Bolt's auth.test, which would put a Slack round trip
-        # in front of the first ack after every start.
-        authorize=_static_authorize(settings.slack_bot_token),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="lenspin-bolt"
-        ),
-    )
+    if settings.multi_workspace:
+        # Every workspace that installs lenspin, each request with its install's token.
+        screens = InstallPages(install_path=INSTALL_PATH)
+        app, clients = multi_workspace(settings, store.workspaces(), screens)
+    else:
+        app, clients = single_workspace(settings)
     app.error(_answer_store_faults)
     accounts = Accounts(
         links=store,
@@ -159,7 +131,7 @@ def create_app(
             if settings.sso_enabled
             else None
         ),
-        sso_id_of=lambda _team, user: profile_email(delivery_client, user),
+        sso_id_of=lambda team, user: _profile_email(clients, Requester(team, user)),
         linking=settings.linking,
     )
     pins = PinService(
@@ -184,9 +156,8 @@ def create_app(
         if settings.connect_page
         else None
     )
-    delivery = Delivery(delivery_client, slack_api_url=settings.slack_api_url)
     news = SessionNews(
-        delivery,
+        lambda who: _delivery(clients, who),
         validity=settings.pin_validity,
         # deps is bound below, before the watcher starts and anything can change.
         refresh=lambda watch: deps.background(lambda: refresh_home(deps, watch.requester)),
@@ -205,20 +176,13 @@ def create_app(
     deps = SlackDeps(
         settings=settings,
         pins=pins,
-        delivery=delivery,
+        clients=clients,
         accounts=accounts,
         history=lambda team, user: store.recent_requests(team, user, limit=HISTORY_LENGTH),
         background=lambda work: _run_logged(background, work),
-        client=delivery_client,
-        # Asked while the trigger is fresh: a slow answer is dropped, not waited for.
-        lookups=Lookups(
-            WebClient(
-                token=settings.slack_bot_token,
-                base_url=settings.slack_api_url,
-                timeout=LOOKUP_TIMEOUT,
-            )
-        ),
         previous_request=store.get_request,
+        # Read when an uninstall comes: a single workspace's store needs no more until then.
+        forget_workspace=lambda workspace: store.workspaces().forget_workspace(workspace),
         connect_links=connect_links,
         watcher=watcher,
     )
@@ -251,6 +215,16 @@ def _answer_store_faults(error: Exception, respond: Respond | None, logger: logg
     except Exception:
         # Raising here would also make Bolt forget the ack it already sent.
         logger.exception("Could not tell the user the database failed")
+
+
+def _delivery(clients: Clients, who: Requester) -> Delivery | None:
+    side = clients.for_(who)
+    return None if side is None else side.delivery
+
+
+def _profile_email(clients: Clients, who: Requester) -> str | None:
+    side = clients.for_(who)
+    return None if side is None else profile_email(side.client, who.user_id)
 
 
 def _run_logged(executor: ThreadPoolExecutor, work: Callable[[], None]) -> None:
@@ -311,22 +285,3 @@ def rescue_client(settings: Settings) -> RescueClient:
         soap_version=settings.rescue_soap_version,
         timeout=settings.rescue_timeout,
     )
-
-
-def _static_authorize(bot_token: str) -> Callable[..., AuthorizeResult]:
-    def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token)
-
-    return authorize
-
-
-class _ExpectedBoltWarnings(logging.Filter):
-    """Drops Bolt's notes that SLACK_BOT_TOKEN goes unused: we hand it a client on purpose."""
-
-    _EXPECTED = frozenset((warning_client_prioritized_and_token_skipped(), warning_token_skipped()))
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() not in self._EXPECTED
-
-
-_QUIET = _ExpectedBoltWarnings()

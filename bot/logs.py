@@ -38,6 +38,13 @@ _SLACK_URL = re.compile(
 )
 # A connect page link's token (gunicorn's access log prints the path): it opens the page.
 _CONNECT_LINK = re.compile(r"/connect/[^\s'\"()<>,?#]+")
+# An OAuth code or state (Slack's redirect to /slack/oauth_redirect, which gunicorn's access
+# log prints with its query; Bolt's line on a refused code; a request's arguments): each
+# could complete someone's install.
+_OAUTH = re.compile(
+    r"""(?P<key>[?&](?:code|state)=|\bcode: |['"](?:code|state)['"]:\s*\[?\s*['"])"""
+    r"""[^\s&'"#,;()]+"""
+)
 # Line breaks and other control characters: user text must not be able to start a log line.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -63,11 +70,13 @@ class Redactor:
         self._tracebacks = logging.Formatter()
 
     def redact(self, text: str) -> str:
-        """text without the configured secrets, Slack tokens, response_urls or connect links."""
+        """text without the configured secrets, Slack tokens, response_urls, connect links or
+        OAuth codes and states."""
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
         text = _TOKEN.sub(lambda m: f"{m.group(1)}-[redacted]", text)
         text = _CONNECT_LINK.sub("/connect/[link]", text)
+        text = _OAUTH.sub(lambda m: f"{m.group('key')}[redacted]", text)
         return _SLACK_URL.sub("[slack url]", text)
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:

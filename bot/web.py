@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.oauth import OAuthFlow
 
 from bot.app import Lenspin, create_app, freeze_startup_heap, open_store, rescue_client
 from bot.config import HEALTH_PATH, load_settings
@@ -14,11 +18,19 @@ from bot.connect import CONNECT_PATH
 from bot.edge import Refused, Signature, log_refusal, logger, read_signed
 from bot.logs import configure_logging, never_log
 from bot.page.connect_page import ConnectPage
+from bot.page.install_pages import BAD_REQUEST, InstallPages
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 
 SLACK_PATH = "/slack/events"
 # What BoltRequest raises on a body that is signed but not a Slack payload: JSON that is not
 # JSON or not an object, nesting past the recursion limit, fields of the wrong type.
 UNPARSABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+# Slack's redirect carries a code, a state (43 characters) and perhaps an error; an "Add to
+# Slack" link perhaps a team: a few hundred characters. Anything longer is not from them.
+OAUTH_QUERY_CAP = 2048
+OAUTH_QUERY_FIELDS = 8
+# Bolt puts the team into Slack's authorize URL as it is: only an id may reach it.
+_TEAM_ID = re.compile(r"[TE][A-Z0-9]{1,30}")
 
 
 class WSGIApplication:
@@ -31,6 +43,9 @@ class WSGIApplication:
         self._signature = Signature(signing_secret)
         # lenspin's own page (LENSPIN_PUBLIC_URL): /connect/<token>.
         self._page = page
+        # "Add to Slack" (multi-workspace mode only): Bolt's OAuth flow and lenspin's pages.
+        flow = lenspin.bolt.oauth_flow
+        self._install = InstallRoutes(flow) if flow is not None else None
         # gunicorn's worker_exit hook calls this (see bot/gunicorn_conf.py).
         self.shutdown = lenspin.shutdown
 
@@ -44,6 +59,8 @@ class WSGIApplication:
             return _answer(start_response, 200, "ok")
         if self._page is not None and path.startswith(CONNECT_PATH):
             return self._page(environ, start_response)
+        if self._install is not None and path in (INSTALL_PATH, REDIRECT_PATH):
+            return self._install(environ, start_response)
         if path != SLACK_PATH:
             return _answer(start_response, 404, "Not Found")
         try:
@@ -76,6 +93,70 @@ class WSGIApplication:
         return request
 
 
+class InstallRoutes:
+    """GET /slack/install and /slack/oauth_redirect, handed to Bolt's OAuth flow.
+
+    No body is read, the method is checked, and Bolt sees only the query fields it needs.
+    """
+
+    def __init__(self, flow: OAuthFlow) -> None:
+        self._flow = flow
+        # For requests refused here, before Bolt (its own answers carry the same pages).
+        self._pages = InstallPages(install_path=INSTALL_PATH)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """An 'Add to Slack' page or Slack's redirect back."""
+        path = str(environ.get("PATH_INFO", ""))
+        method = str(environ.get("REQUEST_METHOD", ""))
+        try:
+            if method != "GET":
+                raise Refused(405, "install pages are GET only")
+            query = _oauth_query(path, str(environ.get("QUERY_STRING", "")))
+        except Refused as refusal:
+            length = environ.get("CONTENT_LENGTH") or 0
+            log_refusal(method, path, length, refusal.status, refusal.reason)
+            return self._refused(start_response, refusal.status)
+        cookie = str(environ.get("HTTP_COOKIE", ""))
+        # Bolt checks its state cookie (set with the 'Add to Slack' page) against the state.
+        request = BoltRequest(body="", query=query, headers={"cookie": cookie} if cookie else {})
+        if path == INSTALL_PATH:
+            response: BoltResponse = self._flow.handle_installation(request)
+        else:
+            response = self._flow.handle_callback(request)
+        wsgi = WsgiHttpResponse(response.status, response.headers, response.body)
+        start_response(wsgi.status, wsgi.get_headers())
+        return wsgi.get_body()
+
+    def _refused(self, start_response: Callable[..., Any], status: int) -> list[bytes]:
+        body = self._pages.failed(BAD_REQUEST).encode("utf-8")
+        headers = [
+            *self._pages.headers,
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            headers.append(("Allow", "GET"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+
+def _oauth_query(path: str, query: str) -> dict[str, str]:
+    """Only what Bolt needs of the query, each field once; Refused for anything else."""
+    if len(query) > OAUTH_QUERY_CAP:
+        raise Refused(414, f"query over the {OAUTH_QUERY_CAP}-character cap")
+    try:
+        fields = parse_qs(query, max_num_fields=OAUTH_QUERY_FIELDS, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "not a query Slack sends") from None
+    first = {name: values[0] for name, values in fields.items()}
+    if path == INSTALL_PATH:
+        team = first.get("team", "")
+        return {"team": team} if _TEAM_ID.fullmatch(team) else {}
+    return {name: first[name] for name in ("code", "state", "error") if name in first}
+
+
 def _answer(start_response: Callable[..., Any], status: int, text: str) -> list[bytes]:
     body = text.encode()
     start_response(
@@ -93,6 +174,7 @@ def create_application() -> WSGIApplication:
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.slack_client_secret,
         settings.rescue_auth_code,
         settings.sso_password,
         *settings.encryption_key.split(","),

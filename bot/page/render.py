@@ -12,7 +12,7 @@ from string import Template
 from bot.texts import page as page_texts
 
 TEMPLATES = Path(__file__).with_name("templates")
-_NAMES = ("base", "form", "error", "note", "done", "message")
+_NAMES = ("base", "form", "error", "note", "done", "message", "install", "install_failed")
 
 
 class Html(str):

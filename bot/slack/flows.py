@@ -84,10 +84,13 @@ def connect_link(deps: SlackDeps, who: Requester) -> str | None:
     """A new link to the connect page for who (slow: Slack and the database); None if no page."""
     if deps.connect_links is None:
         return None
+    side = deps.clients.for_(who)
+    if side is None:
+        return None
     return deps.connect_links.issue(
         who,
-        team_name=deps.lookups.team_name() or who.team_id,
-        user_name=deps.lookups.real_name(who.user_id) or who.user_id,
+        team_name=side.lookups.team_name() or who.team_id,
+        user_name=side.lookups.real_name(who.user_id) or who.user_id,
     )
 
 
@@ -95,8 +98,11 @@ def tell_connected(deps: SlackDeps, who: Requester, account: Account) -> None:
     """After the connect page connected an account: a private word in Slack, a fresh Home tab."""
 
     def tell() -> None:
+        side = deps.clients.for_(who)
+        if side is None:
+            return
         text = connected_text(account)
-        deps.delivery.send(
+        side.delivery.send(
             Destination(user_id=who.user_id), {"text": text, "blocks": [section(text)]}
         )
         refresh_home(deps, who)
@@ -109,13 +115,16 @@ def refresh_home(deps: SlackDeps, who: Requester) -> None:
 
     Raises the StoreError that kept part of it from showing, once the tab says so.
     """
+    side = deps.clients.for_(who)
+    if side is None:
+        return
     try:
         status = deps.accounts.status(who.team_id, who.user_id)
         entries = deps.history(who.team_id, who.user_id)
     except StoreError as error:
         # The tab says what is wrong instead of keeping an old picture.
         publish_home(
-            deps.client,
+            side.client,
             who.user_id,
             home(store_failure(error), connected=False, can_connect=False, history=[]),
         )
@@ -129,7 +138,7 @@ def refresh_home(deps: SlackDeps, who: Requester) -> None:
         history=history_blocks(entries, now=now, visible_minutes=deps.settings.pin_visible_minutes),
         followed=followed,
     )
-    publish_home(deps.client, who.user_id, view)
+    publish_home(side.client, who.user_id, view)
     if failed is not None:
         raise failed  # the background runner logs it as a warning
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import Watch
+from bot.domain import Requester, Watch
 from bot.rescue.models import Pin
 from bot.slack.blocks.session import PinMessage, followed_message
 from bot.slack.io.delivery import Delivered, Delivery
@@ -72,13 +72,14 @@ class SessionNews:
 
     def __init__(
         self,
-        delivery: Delivery,
+        deliveries: Callable[[Requester], Delivery | None],
         *,
         validity: float,
         refresh: Callable[[Watch], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._delivery = delivery
+        # The Delivery of the technician's workspace; None once lenspin is uninstalled there.
+        self._deliveries = deliveries
         self._validity = validity
         # Refreshes the technician's Home tab, which lists the PINs being followed.
         self._refresh = refresh
@@ -90,6 +91,9 @@ class SessionNews:
         if reply is None:
             logger.warning("Watch %s has an unreadable reply handle", watch.id)
             return None
+        delivery = self._deliveries(watch.requester)
+        if delivery is None:
+            return None
         now = self._clock()
         message = followed_message(
             watch,
@@ -97,22 +101,24 @@ class SessionNews:
             now=datetime.fromtimestamp(now, UTC),
             validity=self._validity,
         )
-        moved = self._update(reply, watch.reply_uses, message, now)
+        moved = self._update(delivery, reply, watch.reply_uses, message, now)
         self._refresh(watch)
         return moved
 
-    def _update(self, reply: Reply, uses: int, message: dict[str, Any], now: float) -> str | None:
+    def _update(
+        self, delivery: Delivery, reply: Reply, uses: int, message: dict[str, Any], now: float
+    ) -> str | None:
         if reply.route == "response_url" and self._url_left(reply, uses, now):
-            in_place = self._delivery.replace(reply.response_url, message)
+            in_place = delivery.replace(reply.response_url, message)
         elif reply.route == "dm" and reply.ts:
-            in_place = self._delivery.update_dm(reply.channel, reply.ts, message)
+            in_place = delivery.update_dm(reply.channel, reply.ts, message)
         else:
             in_place = False
         if in_place:
             return None
         # An ephemeral answer can't be edited, nor a spent response_url used: a DM says it,
         # and the next news edits that DM.
-        posted = self._delivery.post_dm(reply.user_id, message)
+        posted = delivery.post_dm(reply.user_id, message)
         if posted is None:
             return None
         return replace(reply, route="dm", channel=posted.channel, ts=posted.ts).to_handle()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import BoltContext
 
-from bot.domain import Requester
+from bot.domain import Requester, Workspace
 
 
 def requester(context: BoltContext) -> Requester:
@@ -16,3 +16,11 @@ def requester(context: BoltContext) -> Requester:
         user_id=context.user_id or "",
         enterprise_id=context.enterprise_id or "",
     )
+
+
+def installed_workspace(context: BoltContext) -> Workspace:
+    """The install a request is about: (E, "") for an org-wide one, else (E or "", T)."""
+    enterprise_id = context.enterprise_id or ""
+    if context.is_enterprise_install and enterprise_id:
+        return Workspace(enterprise_id, "")
+    return Workspace(enterprise_id, context.team_id or "")

@@ -258,7 +258,11 @@ def long_link_maker(team_name: str = "T", user_name: str = "U") -> SimpleNamespa
     return SimpleNamespace(
         settings=settings_for(RESCUE_TIMEOUT="120"),
         connect_links=links,
-        lookups=SimpleNamespace(team_name=lambda: team_name, real_name=lambda _: user_name),
+        clients=SimpleNamespace(
+            for_=lambda _who: SimpleNamespace(
+                lookups=SimpleNamespace(team_name=lambda: team_name, real_name=lambda _: user_name)
+            )
+        ),
     )
 
 

@@ -174,3 +174,27 @@ def test_edge_describe_hides_the_token_of_a_refused_request(method: str) -> None
     assert LINK_TOKEN[:8] not in line
     # Other paths are shown as they are (up to 80 characters), so the hiding is on purpose.
     assert describe("POST", "/slack/events", 10) == "POST /slack/events 10 bytes"
+
+
+def test_oauth_codes_and_states_are_redacted_wherever_they_show() -> None:
+    # gunicorn's access log with its default format, which prints the query.
+    access = record(
+        "gunicorn.access", "GET /slack/oauth_redirect?code=1.2.abc&state=Ab-_x HTTP/1.1"
+    )
+    assert access.msg == "GET /slack/oauth_redirect?code=[redacted]&state=[redacted] HTTP/1.1"
+    # Bolt's line on a code Slack refused, and a request's arguments as slack_sdk prints them.
+    bolt = record(
+        "slack_bolt.OAuthFlow", "Failed to fetch oauth.v2.access result with code: 1.2.abc"
+    )
+    assert "1.2.abc" not in bolt.msg
+    sdk = record("slack_sdk.web", "body_params: {'code': '1.2.abc', 'client_id': '9'}")
+    assert "1.2.abc" not in sdk.msg
+    assert "'client_id': '9'" in sdk.msg
+    # Words that merely say "state" stay.
+    assert record("bot", "the session state: waiting").msg == "the session state: waiting"
+
+
+def test_a_rotating_token_and_its_refresh_token_are_redacted() -> None:
+    message = record("x", "%s %s", "xoxe.xoxb-1-abc", "xoxe-1-def").msg
+    assert "abc" not in message
+    assert "def" not in message

@@ -24,6 +24,7 @@ from bot.accounts import Accounts
 from bot.connect import ConnectLinks
 from bot.domain import Requester
 from bot.page.connect_page import ConnectPage
+from bot.page.install_pages import InstallPages
 from bot.page.render import TEMPLATES, Html, Pages, Renderer
 from bot.rescue.models import Account
 from bot.texts import page as page_texts
@@ -275,6 +276,11 @@ def test_the_pages_between_them_use_every_template(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(Renderer, "fragment", recording)
     for make, _status in PAGE_KINDS.values():
         make(Site(shared_code=True))
+    # The install pages (tests/unit/test_install_pages.py) share the renderer and templates.
+    install = InstallPages(install_path="/slack/install")
+    install.add_to_slack("https://slack.example/oauth/v2/authorize")
+    install.installed("Acme")
+    install.failed("invalid_state")
     templates = {path.stem for path in TEMPLATES.glob("*.html")}
     assert set(used) == templates
     for name in templates:

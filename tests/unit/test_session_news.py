@@ -97,7 +97,7 @@ class Rig:
         self.refreshed: list[Watch] = []
         self.now = now
         self.news = SessionNews(
-            self.delivery,  # type: ignore[arg-type]
+            lambda _who: self.delivery,  # type: ignore[arg-type,return-value]
             validity=VALIDITY,
             refresh=self.refreshed.append,
             clock=lambda: self.now,

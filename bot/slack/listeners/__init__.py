@@ -14,4 +14,4 @@ def register(app: App, deps: SlackDeps) -> None:
     views.register(app, deps)  # PIN form and connect form submissions
     actions.register(app, deps)  # Home: Connect, Disconnect; under a PIN: Share, New PIN
     shortcuts.register(app, deps)  # message shortcut, global shortcut
-    events.register(app, deps)  # app_home_opened
+    events.register(app, deps)  # app_home_opened, app_uninstalled, tokens_revoked

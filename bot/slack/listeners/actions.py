@@ -122,7 +122,7 @@ class PinMessageButtons:
         who, response_url = requester(context), str(body.get("response_url") or "")
 
         def share() -> None:
-            if self._share(buttons, channel_id, respond) and buttons.audit_id is not None:
+            if self._share(who, buttons, channel_id, respond) and buttons.audit_id is not None:
                 self._remember_share(who, buttons.audit_id, response_url)
 
         self._deps.background(share)
@@ -133,10 +133,15 @@ class PinMessageButtons:
         if watcher is not None and watcher.enabled:
             watcher.amend_reply(who, audit_id, lambda handle: after_share(handle, response_url))
 
-    def _share(self, buttons: PinButtons, channel_id: str, respond: Respond) -> bool:
+    def _share(
+        self, who: Requester, buttons: PinButtons, channel_id: str, respond: Respond
+    ) -> bool:
+        side = self._deps.clients.for_(who)
+        if side is None:
+            return False
         language = self._deps.settings.customer_language
         pin = Pin(buttons.pin)
-        if not post_message(self._deps.client, channel_id, customer_post(pin, language)):
+        if not post_message(side.client, channel_id, customer_post(pin, language)):
             respond(
                 response_type="ephemeral", replace_original=False, **share_failed(pin, language)
             )

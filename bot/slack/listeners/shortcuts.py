@@ -8,13 +8,17 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import texts
+from bot.domain import Requester
 from bot.fields import NAME, TRACKING
 from bot.slack import ids
 from bot.slack.blocks.modals import pin_modal_for
+from bot.slack.blocks.mrkdwn import Message
+from bot.slack.clients import quick_lookups
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import open_form, refusal, refuse
 from bot.slack.forms import dig
 from bot.slack.io.delivery import Destination
+from bot.slack.io.users import Lookups
 from bot.slack.io.views import open_view
 from bot.slack.who import requester
 
@@ -49,7 +53,8 @@ class Shortcuts:
             return
         channel_id = str(dig(shortcut, "channel", "id") or "")
         message_ts = str(dig(shortcut, "message", "ts") or dig(shortcut, "message_ts") or "")
-        values = self._prefill(channel_id, message_ts, str(dig(shortcut, "message", "user") or ""))
+        author = str(dig(shortcut, "message", "user") or "")
+        values = self._prefill(quick_lookups(client), channel_id, message_ts, author)
         destination = Destination(who.user_id, channel_id, str(shortcut.get("response_url") or ""))
         view = pin_modal_for(
             self._deps.settings, values=values, private_metadata=destination.to_metadata()
@@ -64,19 +69,21 @@ class Shortcuts:
         who = requester(context)
         reason = refusal(self._deps, who)
         if reason:
-            tell = lambda m: self._deps.delivery.send(Destination(who.user_id), m)  # noqa: E731
+            tell = lambda m: self._tell(who, m)  # noqa: E731
             self._deps.background(lambda: refuse(self._deps, who, reason, tell))
             return
         view = pin_modal_for(
             self._deps.settings, private_metadata=Destination(who.user_id).to_metadata()
         )
         if not open_view(client, str(shortcut.get("trigger_id", "")), view):
-            self._deps.background(lambda: self._tell(who.user_id, texts.MODAL_FAILED))
+            failed = {"text": texts.MODAL_FAILED, "blocks": []}
+            self._deps.background(lambda: self._tell(who, failed))
 
-    def _prefill(self, channel_id: str, message_ts: str, author: str) -> dict[str, str]:
+    def _prefill(
+        self, lookups: Lookups, channel_id: str, message_ts: str, author: str
+    ) -> dict[str, str]:
         settings = self._deps.settings
         values = {TRACKING: texts.MESSAGE_REFERENCE.format(channel=channel_id, ts=message_ts)}
-        lookups = self._deps.lookups
         name = lookups.real_name(author) if author else None
         if name:
             values[NAME] = name
@@ -90,5 +97,8 @@ class Shortcuts:
                 values[link_field.key] = link
         return values
 
-    def _tell(self, user_id: str, text: str) -> None:
-        self._deps.delivery.send(Destination(user_id), {"text": text, "blocks": []})
+    def _tell(self, who: Requester, message: Message) -> None:
+        """A private message to who, after the ack (the app's DM with them)."""
+        side = self._deps.clients.for_(who)
+        if side is not None:
+            side.delivery.send(Destination(who.user_id), message)

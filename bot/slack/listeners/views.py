@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -24,11 +25,12 @@ from bot.slack.blocks.mrkdwn import Message
 from bot.slack.blocks.outcomes import connect_failure, store_failure
 from bot.slack.blocks.session import PinMessage
 from bot.slack.blocks.status import connected_text
+from bot.slack.clients import SlackSide
 from bot.slack.deps import SlackDeps
 from bot.slack.flows import connect_link, refresh_home
 from bot.slack.follow import reply_for
 from bot.slack.forms import PinButtons, dig, read_connect_form, read_pin_form
-from bot.slack.io.delivery import Delivered, Delivery, Destination
+from bot.slack.io.delivery import Delivered, Destination
 from bot.slack.io.views import update_view
 from bot.slack.who import requester
 
@@ -67,7 +69,8 @@ class PinFormSubmitted:
             return
         ack()
         destination = Destination.from_metadata(who.user_id, dig(view, "private_metadata"))
-        answer = _Answer(self._deps.delivery, destination)
+        # Each answer asks for the workspace's clients when it goes: the install may change.
+        answer = _Answer(lambda: self._deps.clients.for_(who), destination)
 
         def done(outcome: Outcome, finished: Finished) -> None:
             delivered = answer.final(self._message(who, request, outcome, finished.audit_id))
@@ -151,8 +154,8 @@ class PinFormSubmitted:
 class _Answer:
     """One PIN request's private answers: perhaps a place-in-line note, then the outcome."""
 
-    def __init__(self, delivery: Delivery, destination: Destination) -> None:
-        self._delivery = delivery
+    def __init__(self, slack: Callable[[], SlackSide | None], destination: Destination) -> None:
+        self._slack = slack
         self._destination = destination
         # The note and the outcome come from different threads; the outcome goes last.
         self._lock = threading.Lock()
@@ -168,9 +171,10 @@ class _Answer:
     def note(self, message: Message) -> None:
         """Say where the request stands, unless its outcome is already out."""
         with self._lock:
-            if self._done:
+            side = None if self._done else self._slack()
+            if side is None:
                 return
-            delivered = self._delivery.send(self._destination, message)
+            delivered = side.delivery.send(self._destination, message)
             self._note_replaceable = delivered is not None and delivered.route == "response_url"
             self.posts += self._note_replaceable
 
@@ -178,8 +182,11 @@ class _Answer:
         """Deliver the outcome, in the note's place where that went by response_url."""
         with self._lock:
             self._done = True
+            side = self._slack()
+            if side is None:
+                return None
             # Two posts of the response_url's five: the note, then what replaces it.
-            delivered = self._delivery.send(
+            delivered = side.delivery.send(
                 self._destination, message, replace_original=self._note_replaceable
             )
             self.posts += delivered is not None and delivered.route == "response_url"
