@@ -13,7 +13,7 @@ from slack_bolt import App, Respond
 
 from bot.accounts import Accounts, AccountSource, LinkStore, Sso
 from bot.audit import AuditPurger, Purgeable
-from bot.config import Settings
+from bot.config import INSTALL_PATH, Settings
 from bot.connect import ConnectLinks, LinkKeeper
 from bot.domain import AuditRecord, Requester, StoreError, StoreUnavailable
 from bot.lanes import MAX_WAIT, Seats
@@ -29,7 +29,6 @@ from bot.slack.follow import SessionNews
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import profile_email
 from bot.slack.listeners import register
-from bot.slack.oauth import INSTALL_PATH
 from bot.watch import Watcher
 from bot.watch_ports import WatchRescue, WatchStore
 from bot.workspaces import WorkspaceStore

@@ -13,13 +13,12 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.oauth import OAuthFlow
 
 from bot.app import Lenspin, create_app, freeze_startup_heap, open_store, rescue_client
-from bot.config import HEALTH_PATH, load_settings
+from bot.config import HEALTH_PATH, INSTALL_PATH, OAUTH_REDIRECT_PATH, load_settings
 from bot.connect import CONNECT_PATH
 from bot.edge import Refused, Signature, log_refusal, logger, read_signed
 from bot.logs import configure_logging, never_log
 from bot.page.connect_page import ConnectPage
 from bot.page.install_pages import BAD_REQUEST, InstallPages
-from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 
 SLACK_PATH = "/slack/events"
 # What BoltRequest raises on a body that is signed but not a Slack payload: JSON that is not
@@ -59,7 +58,7 @@ class WSGIApplication:
             return _answer(start_response, 200, "ok")
         if self._page is not None and path.startswith(CONNECT_PATH):
             return self._page(environ, start_response)
-        if self._install is not None and path in (INSTALL_PATH, REDIRECT_PATH):
+        if self._install is not None and path in (INSTALL_PATH, OAUTH_REDIRECT_PATH):
             return self._install(environ, start_response)
         if path != SLACK_PATH:
             return _answer(start_response, 404, "Not Found")
@@ -170,15 +169,7 @@ def create_application() -> WSGIApplication:
     """The gunicorn entry point ('bot.web:create_application()'): build everything once."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    never_log(
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.slack_client_secret,
-        settings.rescue_auth_code,
-        settings.sso_password,
-        *settings.encryption_key.split(","),
-    )
+    never_log(*settings.secrets)
     store = open_store(settings)
     lenspin = create_app(settings, rescue=rescue_client(settings), store=store)
     page = (

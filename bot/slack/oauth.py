@@ -14,6 +14,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation as SdkInstallation
 
+from bot.config import INSTALL_PATH, OAUTH_REDIRECT_PATH
 from bot.domain import StoreError
 from bot.slack.installs import (
     BOT_SCOPES,
@@ -30,8 +31,6 @@ logger = logging.getLogger(__name__)
 # cuts what they quote (a failed exchange's line names the code, which is redacted too).
 BOLT_LOGGER = "slack_bolt.OAuthFlow"
 
-INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 # Bolt's reason for a database that failed while the install was saved; ours for any step.
 STORAGE_ERROR = "storage_error"
 # A reason Slack or Bolt names is a word of lower case and underscores; anything else is
@@ -149,9 +148,9 @@ def install_flow(
         scopes=list(BOT_SCOPES),
         # Given, so Bolt reads nothing from the environment.
         user_scopes=[],
-        redirect_uri=public_url + REDIRECT_PATH,
+        redirect_uri=public_url + OAUTH_REDIRECT_PATH,
         install_path=INSTALL_PATH,
-        redirect_uri_path=REDIRECT_PATH,
+        redirect_uri_path=OAUTH_REDIRECT_PATH,
         authorization_url=authorize_url,
         installation_store=WorkspaceInstallations(workspaces),
         state_store=WorkspaceStates(workspaces),

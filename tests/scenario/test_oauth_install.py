@@ -15,10 +15,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from bot.config import INSTALL_PATH
+from bot.config import OAUTH_REDIRECT_PATH as REDIRECT_PATH
 from bot.domain import Workspace
 from bot.logs import Redactor
 from bot.slack.installs import BOT_SCOPES
-from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.texts import install as words
 from bot.web import OAUTH_QUERY_CAP, WSGIApplication
 from tests.support import FakeSlack
