@@ -20,8 +20,6 @@ from devtools.fake_slack.screens import Screens
 from devtools.fake_slack.views import ViewRegistry
 from devtools.fake_slack.workspaces import Grant, Team, Teams, default_installer, stable_id
 
-__all__ = ["stable_id"]  # re-exported: other modules take it from here
-
 DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
 DEFAULT_SIGNING_SECRET = "fake-signing-secret"
 BOT_USER_ID = "U0LENSPINBOT"

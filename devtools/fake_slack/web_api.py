@@ -19,11 +19,11 @@ from devtools.fake_slack.blocks import error_message
 from devtools.fake_slack.oauth import OAuth
 from devtools.fake_slack.records import ApiCall
 from devtools.fake_slack.server import Reply, json_reply, text_reply
-from devtools.fake_slack.state import Failure, SlackState, consume, stable_id
+from devtools.fake_slack.state import Failure, SlackState, consume
 from devtools.fake_slack.web_chat import ChatMethods
 from devtools.fake_slack.web_views import ViewMethods, invalid_arguments
 from devtools.fake_slack.web_views import error as _error
-from devtools.fake_slack.workspaces import Grant, domain_of
+from devtools.fake_slack.workspaces import Grant, domain_of, stable_id
 
 # Form fields Slack documents as JSON-encoded strings; anything else stays a string.
 _JSON_FORM_FIELDS = frozenset({"view", "blocks", "attachments", "metadata"})
