@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -13,9 +14,10 @@ import requests
 
 from devtools.fake_slack.blocks import view_errors
 from devtools.fake_slack.records import AppResponse
-from devtools.fake_slack.signing import signed_headers
+from devtools.fake_slack.signing import FORM_CONTENT_TYPE, signed_headers
 from devtools.fake_slack.state import SlackState
 from devtools.fake_slack.views import SUBMISSION_VIEW_KEYS, state_values
+from devtools.fake_slack.workspaces import Grant, Team
 
 # The legacy verification token Slack still puts in every request; Bolt ignores it.
 VERIFICATION_TOKEN = "fake-verification-token"
@@ -31,9 +33,59 @@ class AppRequests:
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
 
+    # --- who a request comes from ----------------------------------------------------------
+
+    def team_for(self, user_id: str, team_id: str | None, *, channel_id: str | None = None) -> Team:
+        """The workspace a request as user_id comes from, claiming the user (and channel) for it.
+
+        team_id None: the user's workspace (added to, or first acted in), else the default one.
+        """
+        with self.state.cond:
+            teams = self.state.teams
+            team = teams.get(team_id) if team_id else teams.user_team(user_id)
+            teams.claim_user(user_id, team)
+            if channel_id:
+                teams.claim_channel(channel_id, team)
+            return team
+
+    def org_installed(self, team: Team) -> bool:
+        """True when the team's enterprise has an org-wide install: requests then say so."""
+        with self.state.cond:
+            installs = self.state.installs
+            return bool(team.enterprise_id) and installs.find(team.enterprise_id, "") is not None
+
+    def serving_grant(self, team: Team) -> Grant:
+        """The bot of the install that serves team: its own, else its org's, else the team's."""
+        with self.state.cond:
+            installs = self.state.installs
+            install = installs.find(team.enterprise_id, team.team_id)
+            if install is None and team.enterprise_id:
+                install = installs.find(team.enterprise_id, "")
+            return install.grant if install is not None else self.state.bot_grant(team)
+
+    def payload_fields(self, user_id: str, team: Team) -> dict[str, Any]:
+        """The fields of every interactivity payload user_id sends from team, in Slack's shape."""
+        name = self.state.user_name(user_id)
+        team_fields = {"id": team.team_id, "domain": team.domain}
+        enterprise = None
+        if team.enterprise_id:
+            team_fields.update(
+                enterprise_id=team.enterprise_id, enterprise_name=team.enterprise_name
+            )
+            enterprise = {"id": team.enterprise_id, "name": team.enterprise_name}
+        return {
+            "team": team_fields,
+            "user": {"id": user_id, "username": name, "name": name, "team_id": team.team_id},
+            "api_app_id": self.workspace.api_app_id,
+            "token": VERIFICATION_TOKEN,
+            "is_enterprise_install": self.org_installed(team),
+            "enterprise": enterprise,
+        }
+
     def command_fields(
         self,
         *,
+        team: Team,
         user_id: str,
         text: str,
         command: str,
@@ -44,45 +96,103 @@ class AppRequests:
         trigger_id: str,
     ) -> dict[str, str]:
         """The form fields of a slash command, in Slack's order."""
-        return {
+        fields = {
             "token": VERIFICATION_TOKEN,
-            "team_id": self.workspace.team_id,
-            "team_domain": self.workspace.team_domain,
-            "channel_id": channel_id,
-            "channel_name": channel_name,
-            "user_id": user_id,
-            "user_name": user_name or self.state.user_name(user_id),
-            "command": command,
-            "text": text,
-            "api_app_id": self.workspace.api_app_id,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
+            "team_id": team.team_id,
+            "team_domain": team.domain,
         }
+        if team.enterprise_id:
+            fields.update(enterprise_id=team.enterprise_id, enterprise_name=team.enterprise_name)
+        fields.update(
+            channel_id=channel_id,
+            channel_name=channel_name,
+            user_id=user_id,
+            user_name=user_name or self.state.user_name(user_id),
+            command=command,
+            text=text,
+            api_app_id=self.workspace.api_app_id,
+            is_enterprise_install="true" if self.org_installed(team) else "false",
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        return fields
 
     def view_submission_payload(
-        self, view: dict[str, Any], *, user_id: str, values: Mapping[str, Any] | None = None
+        self,
+        view: dict[str, Any],
+        *,
+        user_id: str,
+        values: Mapping[str, Any] | None = None,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
         """The interactivity payload Slack sends when user_id submits view with these values."""
         with self.state.cond:
-            full = self.state.views.resolve(view)
+            teams = self.state.teams
+            if team_id is None and teams.knows_user(user_id):
+                team_id = teams.user_team(user_id).team_id
+            full = self.state.views.resolve(view, team_id)
+            # A view the app opened remembers its workspace: a new submitter is from there.
+            if team_id is None and teams.has(str(full.get("team_id") or "")):
+                team_id = str(full["team_id"])
+        team = self.team_for(user_id, team_id)
         state = state_values(full["blocks"], values or {})
-        name = self.state.user_name(user_id)
         payload_view = {key: full.get(key) for key in SUBMISSION_VIEW_KEYS}
         payload_view["state"] = {"values": state}
-        team_id = self.workspace.team_id
+        fields = self.payload_fields(user_id, team)
         return {
             "type": "view_submission",
-            "team": {"id": team_id, "domain": self.workspace.team_domain},
-            "user": {"id": user_id, "username": name, "name": name, "team_id": team_id},
-            "api_app_id": self.workspace.api_app_id,
-            "token": VERIFICATION_TOKEN,
-            "trigger_id": self.state.issue_trigger(view_id=full["id"]),
+            "team": fields["team"],
+            "user": fields["user"],
+            "api_app_id": fields["api_app_id"],
+            "token": fields["token"],
+            "trigger_id": self.state.issue_trigger(view_id=full["id"], team_id=team.team_id),
             "view": payload_view,
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            "is_enterprise_install": fields["is_enterprise_install"],
+            "enterprise": fields["enterprise"],
         }
+
+    def event_body(
+        self,
+        event: Mapping[str, Any],
+        *,
+        team: Team,
+        org_wide: bool = False,
+        grant: Grant | None = None,
+    ) -> bytes:
+        """An Events API event_callback from team, as JSON, authorized for the install serving it.
+
+        org_wide: the event concerns the org-wide install as a whole (team is any of its teams);
+        grant: the install's bot, when it is no longer installed (an uninstall's events).
+        """
+        if grant is None:
+            grant = self.serving_grant(team)
+        now = time.time()
+        body: dict[str, Any] = {
+            "token": VERIFICATION_TOKEN,
+            # An event to an org-wide install as a whole comes from the org, not a team.
+            "team_id": team.enterprise_id if org_wide else team.team_id,
+        }
+        if team.enterprise_id:
+            body["enterprise_id"] = team.enterprise_id
+        body.update(
+            api_app_id=self.workspace.api_app_id,
+            event={**event, "event_ts": event.get("event_ts") or f"{now:.6f}"},
+            type="event_callback",
+            event_id=f"Ev{uuid.uuid4().hex[:10].upper()}",
+            event_time=int(now),
+            authorizations=[
+                {
+                    "enterprise_id": team.enterprise_id or None,
+                    "team_id": None if org_wide else team.team_id,
+                    "user_id": grant.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": grant.org_wide,
+                }
+            ],
+            is_ext_shared_channel=False,
+        )
+        return json.dumps(body).encode()
 
     def send_payload(
         self,
@@ -110,10 +220,13 @@ class AppRequests:
         timeout: float,
         timestamp: int | None = None,
         signing_secret: str | None = None,
+        content_type: str = FORM_CONTENT_TYPE,
     ) -> AppResponse:
-        """POST a form body signed with the signing secret (or another, to forge one)."""
+        """POST a body (a form unless told) signed with the signing secret (or another)."""
         secret = self.workspace.signing_secret if signing_secret is None else signing_secret
-        headers = signed_headers(body, secret=secret, timestamp=timestamp)
+        headers = signed_headers(
+            body, secret=secret, timestamp=timestamp, content_type=content_type
+        )
         started = time.monotonic()
         resp = self._session().post(app_url, data=body, headers=headers, timeout=timeout)
         text = resp.text  # read in full before timing: elapsed covers the whole response

@@ -1,18 +1,24 @@
-"""FakeSlack: a fake Slack on loopback, its state, waits and scripted failures, in one facade."""
+"""FakeSlack: a fake Slack on loopback, its state, waits and scripted failures, in one facade.
+
+It plays one workspace by default (T0LENSPIN, whose bot token is DEFAULT_BOT_TOKEN), and more
+when a test adds them: OAuth installs give each its own tokens (see installing.py), and every
+request the fake sends the app comes from one of them (see acting.py).
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
+from devtools.fake_slack.acting import ActingAsSlack
 from devtools.fake_slack.app_requests import AppRequests
-from devtools.fake_slack.records import AppResponse, Recordings
+from devtools.fake_slack.installing import InstallControls
+from devtools.fake_slack.installs import CODE_TTL, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from devtools.fake_slack.oauth import AUTHORIZE_PATH
+from devtools.fake_slack.records import Recordings
 from devtools.fake_slack.response_urls import handle_post
 from devtools.fake_slack.server import RESET, Reply, SlackServer, text_reply
-from devtools.fake_slack.signing import FORM_CONTENT_TYPE, signed_headers
 from devtools.fake_slack.state import (
     DEFAULT_BOT_TOKEN,
     DEFAULT_SIGNING_SECRET,
@@ -25,7 +31,7 @@ from devtools.fake_slack.state import (
 from devtools.fake_slack.web_api import WebApi
 
 
-class FakeSlack(Recordings):
+class FakeSlack(Recordings, ActingAsSlack, InstallControls):
     """Plays Slack on loopback: Web API and response_urls, and the signed requests to the app."""
 
     def __init__(
@@ -41,6 +47,9 @@ class FakeSlack(Recordings):
         trigger_ttl: float = 3.0,
         response_url_ttl: float = RESPONSE_URL_TTL,
         check_blocks: bool = True,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        code_ttl: float = CODE_TTL,
     ) -> None:
         self.workspace = Workspace(
             bot_token=bot_token,
@@ -51,6 +60,9 @@ class FakeSlack(Recordings):
             trigger_ttl=trigger_ttl,
             response_url_ttl=response_url_ttl,
             check_blocks=check_blocks,
+            client_id=client_id,
+            client_secret=client_secret,
+            code_ttl=code_ttl,
         )
         self.host = host
         self._requested_port = port
@@ -75,12 +87,12 @@ class FakeSlack(Recordings):
 
     @property
     def team_id(self) -> str:
-        """The workspace's id."""
+        """The default workspace's id."""
         return self.workspace.team_id
 
     @property
     def team_domain(self) -> str:
-        """The workspace's domain."""
+        """The default workspace's domain."""
         return self.workspace.team_domain
 
     @property
@@ -90,12 +102,12 @@ class FakeSlack(Recordings):
 
     @property
     def bot_user_id(self) -> str:
-        """The bot's user id."""
+        """The bot's user id in the default workspace."""
         return self.workspace.bot_user_id
 
     @property
     def bot_id(self) -> str:
-        """The bot's bot id."""
+        """The bot's bot id in the default workspace."""
         return self.workspace.bot_id
 
     @property
@@ -165,7 +177,8 @@ class FakeSlack(Recordings):
         return f"{self.url}/api/"
 
     def reset(self) -> None:
-        """Forget every call, post, failure rule, id and access override; keep serving."""
+        """Forget every call, post, failure rule, id, access override, added workspace and user,
+        install and OAuth script, and turn token rotation off; keep serving."""
         with self._cond:
             self._state.clear()
             self._cond.notify_all()
@@ -176,9 +189,14 @@ class FakeSlack(Recordings):
             return self._web_api.handle(parts.path[len("/api/") :], parts.query, headers, body)
         if parts.path.startswith("/commands/") and verb == "POST":
             return handle_post(self._state, self.url, parts.path, body)
+        if parts.path == AUTHORIZE_PATH and verb == "GET":
+            with self._cond:
+                reply = self._web_api.oauth.authorize(parts.query)
+                self._cond.notify_all()
+            return reply
         return text_reply(404, "not_found")
 
-    # --- failure injection and workspace details -------------------------------------------------
+    # --- failure injection and channel access ----------------------------------------------------
 
     def fail(
         self,
@@ -216,106 +234,3 @@ class FakeSlack(Recordings):
         """Say whether the bot can post to a channel (default: C... yes, G.../D... no)."""
         with self._cond:
             self._state.access[channel_id] = member
-
-    def add_user(
-        self,
-        user_id: str,
-        *,
-        name: str | None = None,
-        real_name: str | None = None,
-        display_name: str | None = None,
-        email: str | None = None,
-    ) -> None:
-        """Give users.info (and payloads) specific details for a user."""
-        user = self._state.user_object(
-            user_id, name=name, real_name=real_name, display_name=display_name, email=email
-        )
-        with self._cond:
-            self._state.users[user_id] = user
-
-    # --- ids ---------------------------------------------------------------------------------
-
-    def new_trigger_id(self) -> str:
-        """A fresh trigger_id that views.open accepts once within trigger_ttl seconds."""
-        return self._state.issue_trigger(view_id=None)
-
-    def new_response_url(self, user_id: str, channel_id: str) -> str:
-        """A fresh response_url for a command user_id ran in channel_id."""
-        return self.url + self._state.issue_response_url(user_id, channel_id)
-
-    def dm_channel_id(self, user_id: str) -> str:
-        """The DM channel id conversations.open returns for user_id (stable)."""
-        return self._state.dm_channel_id(user_id)
-
-    # --- acting as Slack towards the app -----------------------------------------------------
-
-    def signed_headers(
-        self, body: bytes, *, timestamp: int | None = None, content_type: str = FORM_CONTENT_TYPE
-    ) -> dict[str, str]:
-        """The headers Slack sends with a request body, signed with the signing secret."""
-        secret = self.signing_secret
-        return signed_headers(body, secret=secret, timestamp=timestamp, content_type=content_type)
-
-    def send_command(
-        self,
-        app_url: str,
-        *,
-        user_id: str,
-        text: str = "",
-        command: str = "/lenspin",
-        channel_id: str = "C0GENERAL",
-        channel_name: str = "general",
-        user_name: str | None = None,
-        timestamp: int | None = None,
-        signing_secret: str | None = None,
-        timeout: float = 10.0,
-    ) -> tuple[AppResponse, str, str]:
-        """POST a slash command as Slack does; returns (response, trigger_id, response_url)."""
-        response_url = self.new_response_url(user_id, channel_id)
-        trigger_id = self.new_trigger_id()
-        fields = self._to_app.command_fields(
-            user_id=user_id,
-            text=text,
-            command=command,
-            channel_id=channel_id,
-            channel_name=channel_name,
-            user_name=user_name,
-            response_url=response_url,
-            trigger_id=trigger_id,
-        )
-        response = self._to_app.send_signed(
-            app_url,
-            urlencode(fields).encode(),
-            timeout=timeout,
-            timestamp=timestamp,
-            signing_secret=signing_secret,
-        )
-        return response, trigger_id, response_url
-
-    def view_submission_payload(
-        self, view: dict[str, Any], *, user_id: str, values: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The interactivity payload Slack sends when user_id submits view with these values."""
-        return self._to_app.view_submission_payload(view, user_id=user_id, values=values)
-
-    def submit_view(
-        self,
-        app_url: str,
-        view: dict[str, Any],
-        *,
-        user_id: str,
-        values: Mapping[str, Any] | None = None,
-        timeout: float = 10.0,
-    ) -> AppResponse:
-        """POST a view_submission for view to the app, signed, as Slack does."""
-        payload = self.view_submission_payload(view, user_id=user_id, values=values)
-        return self.send_payload(app_url, payload, timeout=timeout)
-
-    def send_payload(
-        self, app_url: str, payload: dict[str, Any], *, timeout: float = 10.0, **sign_kwargs: Any
-    ) -> AppResponse:
-        """POST any payload as `payload=<json>`, signed; sign_kwargs: timestamp, signing_secret."""
-        unknown = set(sign_kwargs) - {"timestamp", "signing_secret"}
-        if unknown:
-            raise TypeError(f"send_payload() got unexpected keyword arguments {sorted(unknown)}")
-        return self._to_app.send_payload(app_url, payload, timeout=timeout, **sign_kwargs)

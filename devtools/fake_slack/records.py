@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 # How many recorded items a timeout message lists.
 _SHOWN = 20
+# Arguments a repr never shows: tokens, and what oauth.v2.access exchanges.
+_SECRET_ARGS = frozenset({"token", "client_secret", "code", "refresh_token"})
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,8 +34,8 @@ class ApiCall:
     error: str | None = None
 
     def __repr__(self) -> str:
-        # Test failures print reprs; keep tokens out of them.
-        args = {k: ("<redacted>" if k == "token" else v) for k, v in self.args.items()}
+        # Test failures print reprs; keep tokens and OAuth secrets out of them.
+        args = {k: ("<redacted>" if k in _SECRET_ARGS else v) for k, v in self.args.items()}
         return f"ApiCall(method={self.method!r}, args={args!r}, error={self.error!r})"
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from devtools.fake_slack.installs import (
+    CODE_TTL,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    Installs,
+)
+from devtools.fake_slack.oauth import OAuthBook
 from devtools.fake_slack.records import ApiCall, ResponsePost
 from devtools.fake_slack.screens import Screens
 from devtools.fake_slack.views import ViewRegistry
+from devtools.fake_slack.workspaces import Grant, Team, Teams, default_installer, stable_id
 
 DEFAULT_BOT_TOKEN = "xoxb-fake-bot-token"
 DEFAULT_SIGNING_SECRET = "fake-signing-secret"
@@ -36,6 +43,10 @@ class Workspace:
     bot_id: str = BOT_ID
     trigger_ttl: float = 3.0
     response_url_ttl: float = RESPONSE_URL_TTL
+    # The app's OAuth credentials, and how long an OAuth code can be exchanged.
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    code_ttl: float = CODE_TTL
     # Checking Block Kit costs the fake milliseconds of CPU a call: the benchmark, which
     # measures the apps rather than their Block Kit, turns it off.
     check_blocks: bool = True
@@ -67,6 +78,8 @@ class Trigger:
     issued_at: float
     # The view an interaction came from, so views.push can link the stack.
     view_id: str | None
+    # The workspace the interaction happened in: only its tokens may use the trigger.
+    team_id: str
     used: bool = False
 
 
@@ -77,6 +90,7 @@ class ResponseUrl:
     user_id: str
     channel_id: str
     issued_at: float
+    team_id: str
     posts: int = 0
 
 
@@ -95,23 +109,21 @@ def consume(rules: list[_Rule] | None) -> _Rule | None:
     return rule
 
 
-def stable_id(prefix: str, *parts: str) -> str:
-    """An id derived from parts: stable across resets and runs, so tests can predict it."""
-    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest().upper()
-    return prefix + digest[:10]
-
-
 class SlackState:
     """Every record and live id of the fake; `cond` guards them all and wakes the waiters."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self.default_team = Team(workspace.team_id, workspace.team_name, workspace.team_domain)
         self.cond = threading.Condition()
         self.counter = 0
         self.clear()
 
     def clear(self) -> None:
-        """Forget every record, rule, id and override (the counter goes on, so ids stay new)."""
+        """Forget every record, rule, id, override, added workspace and install.
+
+        The counter goes on, so ids stay new.
+        """
         self.calls: list[ApiCall] = []
         self.posts: list[ResponsePost] = []
         self.messages: list[tuple[str, dict[str, Any]]] = []
@@ -124,6 +136,29 @@ class SlackState:
         self.views = ViewRegistry(self.workspace)
         self.dm_users: dict[str, str] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.teams = Teams(self.default_team)
+        self.installs = Installs(self.workspace.bot_token, self.bot_grant(self.default_team))
+        self.oauth = OAuthBook()
+
+    def bot_grant(self, team: Team) -> Grant:
+        """The bot of an install in team: the default workspace's is the fake's own bot user."""
+        if team.team_id == self.default_team.team_id:
+            return Grant(
+                team.team_id, team.enterprise_id, self.workspace.bot_user_id, self.workspace.bot_id
+            )
+        bot_user_id, bot_id = (
+            stable_id("U", team.team_id, "bot"),
+            stable_id("B", team.team_id, "bot"),
+        )
+        return Grant(team.team_id, team.enterprise_id, bot_user_id, bot_id)
+
+    def admit_default_installer(self, team: Team) -> str:
+        """The made-up admin who installs in team when no test named one; hold cond."""
+        installer = default_installer(team)
+        if installer not in self.users:
+            self.users[installer] = self.user_object(installer, team=team, admin=True)
+            self.teams.place_user(installer, team)
+        return installer
 
     def next_number(self) -> int:
         """A number no earlier id used."""
@@ -136,23 +171,27 @@ class SlackState:
         self.counter += 1
         return f"{int(time.time())}.{self.counter % 1_000_000:06d}"
 
-    def issue_trigger(self, view_id: str | None) -> str:
+    def issue_trigger(self, view_id: str | None, team_id: str | None = None) -> str:
         """A fresh trigger_id, from an interaction with view_id (None: a command or shortcut)."""
         trigger_id = f"{int(time.time())}.{self.next_number()}.{secrets.token_hex(16)}"
+        team = team_id or self.default_team.team_id
         with self.cond:
-            self.triggers[trigger_id] = Trigger(time.monotonic(), view_id)
+            self.triggers[trigger_id] = Trigger(time.monotonic(), view_id, team)
         return trigger_id
 
-    def issue_response_url(self, user_id: str, channel_id: str) -> str:
+    def issue_response_url(self, user_id: str, channel_id: str, team_id: str | None = None) -> str:
         """The path of a fresh response_url for a command user_id ran in channel_id."""
-        path = f"/commands/{self.workspace.team_id}/{self.next_number()}/{secrets.token_hex(12)}"
+        team = team_id or self.default_team.team_id
+        path = f"/commands/{team}/{self.next_number()}/{secrets.token_hex(12)}"
         with self.cond:
-            self.response_urls[path] = ResponseUrl(user_id, channel_id, time.monotonic())
+            self.response_urls[path] = ResponseUrl(user_id, channel_id, time.monotonic(), team)
         return path
 
     def dm_channel_id(self, user_id: str) -> str:
-        """The DM channel id conversations.open returns for user_id (stable)."""
-        return stable_id("D", self.workspace.team_id, user_id)
+        """The DM channel id conversations.open returns for user_id (stable, in their team)."""
+        with self.cond:
+            team = self.teams.user_team(user_id)
+        return stable_id("D", team.team_id, user_id)
 
     def record_message(
         self, user_id: str, route: str, channel: str, raw: dict[str, Any]
@@ -180,26 +219,46 @@ class SlackState:
         self,
         user_id: str,
         *,
+        team: Team | None = None,
         name: str | None = None,
         real_name: str | None = None,
         display_name: str | None = None,
         email: str | None = None,
+        admin: bool = False,
+        owner: bool = False,
     ) -> dict[str, Any]:
-        """A users.info user, with made-up details where none are given."""
+        """A users.info user of team (None: theirs), with made-up details where none are given."""
+        if team is None:
+            with self.cond:
+                team = self.teams.user_team(user_id)
         name = name or f"user.{user_id.lower()}"
         real_name = real_name or f"User {user_id}"
         profile = {
             "real_name": real_name,
             "display_name": display_name if display_name is not None else name,
-            "email": email or f"{name}@{self.workspace.team_domain}.example.com",
+            "email": email or f"{name}@{team.domain}.example.com",
         }
-        return {
+        user: dict[str, Any] = {
             "id": user_id,
-            "team_id": self.workspace.team_id,
+            "team_id": team.team_id,
             "name": name,
             "real_name": real_name,
             "deleted": False,
             "is_bot": False,
+            # Slack's roles: an owner is also an admin; the primary owner is the owner here.
+            "is_admin": admin or owner,
+            "is_owner": owner,
+            "is_primary_owner": owner,
             "tz": "Europe/Budapest",
             "profile": profile,
         }
+        if team.enterprise_id:
+            user["enterprise_user"] = {
+                "id": user_id,
+                "enterprise_id": team.enterprise_id,
+                "enterprise_name": team.enterprise_name,
+                "is_admin": admin or owner,
+                "is_owner": owner,
+                "teams": [team.team_id],
+            }
+        return user

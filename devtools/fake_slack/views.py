@@ -157,6 +157,8 @@ class StoredView:
     view: dict[str, Any]
     # Canonical JSON of the view as the app sent it, so tests can hand back the app's own dict.
     original: str
+    # The workspace the view was opened in: only its tokens may update it.
+    team_id: str
 
 
 class ViewRegistry:
@@ -170,9 +172,11 @@ class ViewRegistry:
         """The view with this id, if the app made it."""
         return self._views.get(view_id)
 
-    def by_external_id(self, external_id: Any) -> StoredView | None:
-        """The view the app gave this external_id, if any."""
+    def by_external_id(self, external_id: Any, team_id: str | None = None) -> StoredView | None:
+        """The view the app gave this external_id (in team_id: Slack scopes them by workspace)."""
         for stored in self._views.values():
+            if team_id is not None and stored.team_id != team_id:
+                continue
             if external_id and stored.view.get("external_id") == external_id:
                 return stored
         return None
@@ -184,16 +188,21 @@ class ViewRegistry:
         view_id: str | None = None,
         previous_view_id: str | None = None,
         root_view_id: str | None = None,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
-        """Keep the view the app sent, completed as Slack does; returns a copy of it."""
-        full = self.complete(view, view_id=view_id)
+        """Keep the view the app sent in team_id, completed as Slack does; returns a copy."""
+        team = team_id or self.workspace.team_id
+        full = self.complete(view, view_id=view_id, team_id=team)
         full["previous_view_id"] = previous_view_id
         full["root_view_id"] = root_view_id or full["id"]
-        self._views[full["id"]] = StoredView(full, canonical(view))
+        self._views[full["id"]] = StoredView(full, canonical(view), team)
         return copy.deepcopy(full)
 
-    def complete(self, view: dict[str, Any], *, view_id: str | None = None) -> dict[str, Any]:
+    def complete(
+        self, view: dict[str, Any], *, view_id: str | None = None, team_id: str | None = None
+    ) -> dict[str, Any]:
         """The view with everything Slack adds: ids, hash, state and the defaults."""
+        team = team_id or self.workspace.team_id
         full = copy.deepcopy(view)
         fill_ids(full.setdefault("blocks", []))
         for key, default in (
@@ -210,17 +219,20 @@ class ViewRegistry:
         full["id"] = view_id or full.get("id") or random_id("V")
         full["root_view_id"] = full.get("root_view_id") or full["id"]
         full.update(
-            team_id=self.workspace.team_id,
+            team_id=team,
             state={"values": {}},
             hash=f"{int(time.time())}.{secrets.token_hex(4)}",
             app_id=self.workspace.api_app_id,
-            app_installed_team_id=self.workspace.team_id,
+            app_installed_team_id=team,
             bot_id=self.workspace.bot_id,
         )
         return full
 
-    def resolve(self, view: dict[str, Any]) -> dict[str, Any]:
-        """The full view a test means: as returned by the fake, or the app's dict we stored."""
+    def resolve(self, view: dict[str, Any], team_id: str | None = None) -> dict[str, Any]:
+        """The full view a test means: as returned by the fake, or the app's dict we stored.
+
+        A view the fake never saw is completed as if opened in team_id.
+        """
         if view.get("id") and view.get("hash"):
             full = copy.deepcopy(view)
             fill_ids(full.get("blocks") or [])
@@ -232,4 +244,4 @@ class ViewRegistry:
             stored = matches[-1] if matches else None
         if stored is not None:
             return copy.deepcopy(stored.view)
-        return self.complete(view)
+        return self.complete(view, team_id=team_id)
