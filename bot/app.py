@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.accounts import Accounts, AccountSource, LinkStore, Sso
+from bot.accounts import Accounts, AccountSource, LinkStore
 from bot.audit import AuditPurger, Purgeable
 from bot.config import Settings
 from bot.connect import ConnectLinks, LinkKeeper
@@ -38,6 +38,7 @@ from bot.slack.io.users import Lookups, profile_email
 from bot.slack.listeners import register
 from bot.watch import Watcher
 from bot.watch_ports import WatchRescue, WatchStore
+from bot.workspaces import Policies, WorkspaceStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -118,9 +119,13 @@ def create_app(
     *,
     rescue: RescueApi,
     store: StoreApi,
+    workspaces: WorkspaceStore | None = None,
     pin_workers: int = 8,
 ) -> Lenspin:
-    """Build the bot for these settings, with Rescue and the store handed in."""
+    """Build the bot for these settings, with Rescue and the store handed in.
+
+    workspaces: installs and each workspace's settings, serving several workspaces.
+    """
     # Listeners open modals with this client: no retry may sleep inside Slack's 3 s.
     client = WebClient(
         token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=ACK_PATH_TIMEOUT
@@ -149,17 +154,13 @@ def create_app(
         ),
     )
     app.error(_answer_store_faults)
+    policies = Policies(workspaces, settings.policy, multi=settings.multi_workspace)
     accounts = Accounts(
         links=store,
         rescue=rescue,
-        shared_code=settings.rescue_auth_code,
-        is_allowed=settings.is_allowed,
-        sso=(
-            Sso(settings.sso_company_id, settings.sso_password, settings.sso_ids)
-            if settings.sso_enabled
-            else None
-        ),
-        sso_id_of=lambda _team, user: profile_email(delivery_client, user),
+        policy_of=policies.for_,
+        sso_ids=settings.sso_ids,
+        sso_id_of=lambda who: profile_email(delivery_client, who.user_id),
         linking=settings.linking,
     )
     pins = PinService(
@@ -207,6 +208,7 @@ def create_app(
         pins=pins,
         delivery=delivery,
         accounts=accounts,
+        policies=policies,
         history=lambda team, user: store.recent_requests(team, user, limit=HISTORY_LENGTH),
         background=lambda work: _run_logged(background, work),
         client=delivery_client,
@@ -223,7 +225,11 @@ def create_app(
         watcher=watcher,
     )
     register(app, deps)
-    purger = AuditPurger(store, days=settings.audit_days)
+    purger = AuditPurger(
+        store,
+        days=settings.audit_days,
+        retentions=policies.retentions if policies.multi else None,
+    )
     purger.start()
     watcher.start()
     return Lenspin(

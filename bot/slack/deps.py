@@ -15,6 +15,7 @@ from bot.pins import PinService
 from bot.slack.io.delivery import Delivery
 from bot.slack.io.users import Lookups
 from bot.watch import Watcher
+from bot.workspaces import Policies
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class SlackDeps:
     pins: PinService
     delivery: Delivery
     accounts: Accounts
+    # Each request's workspace settings (the environment's, serving one workspace).
+    policies: Policies
     # A technician's recent requests (team, user), newest first.
     history: Callable[[str, str], Sequence[AuditRecord]]
     # Runs slow work (Rescue, the database) away from Bolt's ack threads.

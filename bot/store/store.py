@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, Result, delete, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource
+from bot.domain import AuditEntry, AuditRecord, CodeSource, Link, LinkSource, Workspace
 from bot.fields import FIELD_KEYS
 from bot.store.connect_links import DatabaseConnectLinks
 from bot.store.crypto import Keyring
@@ -146,6 +146,8 @@ class Store:
         email: str,
         organization: str,
         source: LinkSource,
+        # Kept once links keep their enterprise (the workspace tables' migration).
+        enterprise_id: str = "",
     ) -> Link:
         """Link (or re-link) a Slack user to a Rescue account; the link is fresh again."""
         link = Link(
@@ -263,10 +265,14 @@ class Store:
             return None if row is None else self._record(row)
 
     @guarded
-    def purge_audit(self, older_than: datetime) -> int:
-        """Delete requests made before older_than; return how many were deleted."""
+    def purge_audit(self, older_than: datetime, workspace: Workspace | None = None) -> int:
+        """Delete requests made before older_than (only workspace's, if given); return how many."""
         older_than = require_aware(older_than, "older_than")
-        return self._purge(AuditRow.id, AuditRow.requested_at < older_than)
+        condition = AuditRow.requested_at < older_than
+        if workspace is not None:
+            # Until audit rows keep their enterprise, a workspace's rows are its team's.
+            condition &= AuditRow.team_id == workspace.team_id
+        return self._purge(AuditRow.id, condition)
 
     @guarded
     def purge_pacing(self, older_than: datetime) -> int:

@@ -27,6 +27,7 @@ from bot.domain import (
     SessionState,
     StoreError,
     Watch,
+    Workspace,
 )
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import (
@@ -173,6 +174,7 @@ class MemoryStore:
         email: str,
         organization: str,
         source: LinkSource,
+        enterprise_id: str = "",
     ) -> Link:
         self._up()
         link = Link(
@@ -244,10 +246,15 @@ class MemoryStore:
                 for r in self._audit
             ]
 
-    def purge_audit(self, older_than: datetime) -> int:
+    def purge_audit(self, older_than: datetime, workspace: Workspace | None = None) -> int:
         with self._lock:
             self.purges.append(older_than)
-            kept = [r for r in self._audit if r.requested_at >= older_than]
+            kept = [
+                r
+                for r in self._audit
+                if r.requested_at >= older_than
+                or (workspace is not None and r.team_id != workspace.team_id)
+            ]
             purged = len(self._audit) - len(kept)
             self._audit = kept
             return purged

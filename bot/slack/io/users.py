@@ -1,4 +1,5 @@
-"""What Slack knows about a user that the bot needs: their profile email, for single sign-on."""
+"""What Slack knows about a user that the bot needs: their profile email for single sign-on,
+their name, and whether they are an admin of their workspace."""
 
 from __future__ import annotations
 
@@ -35,6 +36,29 @@ class Lookups:
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
+
+    def with_token(self, token: str | None) -> Lookups:
+        """The same questions asked with another token (a request's own workspace's)."""
+        if not token or token == self._client.token:
+            return self
+        client = self._client
+        return Lookups(
+            WebClient(
+                token=token,
+                base_url=client.base_url,
+                timeout=client.timeout,
+                retry_handlers=client.retry_handlers,
+            )
+        )
+
+    def is_admin(self, user_id: str) -> bool | None:
+        """True for an admin or owner of the workspace, as users.info says; None if it won't say."""
+        user = _user(self._client, user_id)
+        if user.get("id") != user_id:
+            return None
+        if user.get("deleted"):
+            return False
+        return any(user.get(role) is True for role in ("is_admin", "is_owner", "is_primary_owner"))
 
     def real_name(self, user_id: str) -> str | None:
         """The user's real name (needs users:read), or None."""

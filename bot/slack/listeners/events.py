@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import refresh_home
+from bot.slack.flows import refresh_home, request_lookups
 from bot.slack.who import requester
 
 
@@ -18,7 +18,7 @@ def register(app: App, deps: SlackDeps) -> None:
         """Publish a fresh Home tab, off Bolt's threads."""
         if event.get("tab", "home") != "home":
             return
-        who = requester(context)
-        deps.background(lambda: refresh_home(deps, who))
+        who, lookups = requester(context), request_lookups(deps, context)
+        deps.background(lambda: refresh_home(deps, who, lookups))
 
     app.event("app_home_opened")(home_opened)

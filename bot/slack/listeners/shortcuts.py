@@ -12,7 +12,7 @@ from bot.fields import NAME, TRACKING
 from bot.slack import ids
 from bot.slack.blocks.modals import pin_modal_for
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import open_form, refusal, refuse
+from bot.slack.flows import admit, open_form, refuse
 from bot.slack.forms import dig
 from bot.slack.io.delivery import Destination
 from bot.slack.io.views import open_view
@@ -43,16 +43,19 @@ class Shortcuts:
         """The message shortcut: Name from the author, tracking and link from the message."""
         ack()
         who = requester(context)
-        reason = refusal(self._deps, who)
-        if reason:
-            refuse(self._deps, who, reason, lambda m: respond(response_type="ephemeral", **m))
+        admitted = admit(self._deps, who)
+        if isinstance(admitted, str):
+            refuse(self._deps, who, admitted, lambda m: respond(response_type="ephemeral", **m))
             return
         channel_id = str(dig(shortcut, "channel", "id") or "")
         message_ts = str(dig(shortcut, "message", "ts") or dig(shortcut, "message_ts") or "")
         values = self._prefill(channel_id, message_ts, str(dig(shortcut, "message", "user") or ""))
         destination = Destination(who.user_id, channel_id, str(shortcut.get("response_url") or ""))
         view = pin_modal_for(
-            self._deps.settings, values=values, private_metadata=destination.to_metadata()
+            self._deps.settings,
+            admitted,
+            values=values,
+            private_metadata=destination.to_metadata(),
         )
         open_form(client, str(shortcut.get("trigger_id", "")), view, respond)
 
@@ -62,13 +65,14 @@ class Shortcuts:
         """The global shortcut: the empty form; the answer comes as a direct message."""
         ack()
         who = requester(context)
-        reason = refusal(self._deps, who)
-        if reason:
+        admitted = admit(self._deps, who)
+        if isinstance(admitted, str):
+            reason = admitted
             tell = lambda m: self._deps.delivery.send(Destination(who.user_id), m)  # noqa: E731
             self._deps.background(lambda: refuse(self._deps, who, reason, tell))
             return
         view = pin_modal_for(
-            self._deps.settings, private_metadata=Destination(who.user_id).to_metadata()
+            self._deps.settings, admitted, private_metadata=Destination(who.user_id).to_metadata()
         )
         if not open_view(client, str(shortcut.get("trigger_id", "")), view):
             self._deps.background(lambda: self._tell(who.user_id, texts.MODAL_FAILED))
