@@ -56,10 +56,21 @@ def admin_refusal(deps: SlackDeps, who: Requester, lookups: Lookups) -> str | No
     """Why who may not change the workspace's settings, or None; Slack is asked every time."""
     if not deps.policies.multi:
         return admin_words.FROM_ENVIRONMENT
-    admin = lookups.is_admin(who.user_id)
+    try:
+        admin = _is_admin(deps, who, lookups)
+    except StoreError as error:
+        return store_failure(error)
     if admin is None:
         return admin_words.ADMIN_UNKNOWN
     return None if admin else admin_words.NOT_ADMIN
+
+
+def _is_admin(deps: SlackDeps, who: Requester, lookups: Lookups) -> bool | None:
+    """Whether Slack says who is an admin of the install their request belongs to."""
+    workspace = deps.policies.workspace_of(who)
+    return lookups.is_admin(
+        who.user_id, team_id=workspace.team_id, enterprise_id=workspace.enterprise_id
+    )
 
 
 def refuse(deps: SlackDeps, who: Requester, reason: str, send: Callable[[Message], object]) -> None:
@@ -161,7 +172,7 @@ def refresh_home(deps: SlackDeps, who: Requester, lookups: Lookups | None = None
 
 def _admin(deps: SlackDeps, who: Requester, lookups: Lookups) -> list[Block]:
     """The Admin section, for a workspace admin serving several workspaces (else nothing)."""
-    if not deps.policies.multi or lookups.is_admin(who.user_id) is not True:
+    if not deps.policies.multi or _is_admin(deps, who, lookups) is not True:
         return []
     policy = deps.policies.for_(who)
     return admin_section(policy, deps.policies.changes(who), fields=deps.settings.fields)

@@ -31,16 +31,15 @@ SECRET_SSO = "alpha-sso-password-never-shown"
 OTHER_TEAM = "T0OTHERTEAM"
 
 
-def make_admin(slack: FakeSlack, user_id: str, *roles: str) -> None:
-    """users.info says user_id has these roles (is_admin by default).
+def make_admin(slack: FakeSlack, user_id: str, *roles: str, **details: Any) -> None:
+    """users.info says user_id has these roles (is_admin by default), and these details.
 
     FakeSlack.add_user takes no roles, so they are set in the stand-in's record of its users.
     """
     slack.add_user(user_id)
     state = slack._state
     with state.cond:
-        for role in roles or ("is_admin",):
-            state.users[user_id][role] = True
+        state.users[user_id].update({role: True for role in roles or ("is_admin",)}, **details)
 
 
 @pytest.fixture
@@ -245,9 +244,15 @@ def test_the_workspace_is_the_signed_requests_never_the_views_metadata(
     assert own is not None
     assert own.audit_days == 5
     assert workspaces.get_policy(Workspace(team_id=OTHER_TEAM)) is None
-    # The same modal as the other workspace's install opened it: that workspace's, only.
+    # The same modal as the other workspace's install opened it: this admin is none of theirs.
     answer = answer_of(
         submit_from(several, modal, ADMIN, {ids.ADMIN_AUDIT_DAYS_BLOCK: "6"}, OTHER_TEAM)
+    )
+    assert notice_text(answer["view"]) == words.NOT_ADMIN
+    # Their own admin changes theirs, and only theirs.
+    make_admin(several.slack, "U0OTHERADMIN", team_id=OTHER_TEAM)
+    answer = answer_of(
+        submit_from(several, modal, "U0OTHERADMIN", {ids.ADMIN_AUDIT_DAYS_BLOCK: "6"}, OTHER_TEAM)
     )
     assert answer["response_action"] == "update"
     several.slack.wait_for_call(
@@ -258,6 +263,40 @@ def test_the_workspace_is_the_signed_requests_never_the_views_metadata(
     assert other is not None
     assert other.audit_days == 6
     assert [c.workspace.team_id for c in workspaces.changes] == [several.team_id, OTHER_TEAM]
+    assert workspaces.get_policy(Workspace(team_id=several.team_id)) == own
+
+
+def test_an_org_wide_install_is_changed_by_the_orgs_admins_only(slack: FakeSlack) -> None:
+    grid = Workspace(enterprise_id="E0SCENGRID")
+    workspaces = MemoryWorkspaces(grid)
+    # A workspace admin of one of the org's teams, and an admin of the whole org.
+    make_admin(slack, ADMIN)
+    make_admin(
+        slack, OWNER, enterprise_user={"enterprise_id": grid.enterprise_id, "is_admin": True}
+    )
+    with in_process_bot(slack, workspaces=workspaces) as bot:
+
+        def click(user_id: str) -> dict[str, Any]:
+            trigger_id = slack.new_trigger_id()
+            payload = {
+                "type": "block_actions",
+                "team": {"id": bot.team_id, "domain": slack.team_domain},
+                "enterprise": {"id": grid.enterprise_id, "name": "Grid"},
+                "is_enterprise_install": True,
+                "user": {"id": user_id, "team_id": bot.team_id},
+                "api_app_id": slack.api_app_id,
+                "container": {"type": "view", "view_id": "VHOME"},
+                "trigger_id": trigger_id,
+                "actions": [
+                    {"action_id": ids.ADMIN_OPEN_ACTION, "block_id": "b", "type": "button"}
+                ],
+            }
+            assert bot.interact(payload).status == 200
+            view: dict[str, Any] = bot.opened_with(trigger_id).args["view"]
+            return view
+
+        assert notice_text(click(ADMIN)) == words.NOT_ADMIN
+        assert click(OWNER)["callback_id"] == ids.ADMIN_MODAL
 
 
 def test_when_slack_will_not_say_who_is_an_admin_nothing_opens(several: InProcessBot) -> None:
@@ -296,6 +335,18 @@ def test_slack_says_who_is_an_admin_or_owner(slack: FakeSlack, role: str, admin:
     lookups = Lookups(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=2))
     assert lookups.is_admin("U0SCENROLE") is admin
     assert lookups.is_admin("U0SCENPLAIN") is False
+
+
+def test_an_admin_of_another_workspace_is_none_of_this_ones(slack: FakeSlack) -> None:
+    make_admin(slack, "U0SCENAWAY", team_id="T0ELSEWHERE")
+    make_admin(slack, "W0SCENGRID", team_id="T0HOME", enterprise_user={"teams": ["T0HERE"]})
+    lookups = Lookups(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=2))
+    assert lookups.is_admin("U0SCENAWAY", team_id=slack.team_id) is False
+    assert lookups.is_admin("U0SCENAWAY", team_id="T0ELSEWHERE") is True
+    # In an Enterprise Grid org a member of several workspaces is theirs in each.
+    assert lookups.is_admin("W0SCENGRID", team_id="T0HERE", enterprise_id="E0G") is True
+    # An org-wide install takes the org's admins, never a workspace's.
+    assert lookups.is_admin("W0SCENGRID", enterprise_id="E0G") is False
 
 
 def test_a_deleted_admin_is_no_admin_and_a_failed_answer_says_nothing(slack: FakeSlack) -> None:

@@ -132,7 +132,7 @@ class HomeButtons:
         try:
             policy = policies.for_(who)
         except StoreError as error:
-            failed = notice_modal(admin_words.NOT_SAVED_TITLE, store_failure(error))
+            failed = notice_modal(admin_words.TITLE, store_failure(error))
             open_view(client, trigger_id, failed)
             return
         view = admin_modal(
