@@ -125,7 +125,7 @@ class HomeButtons:
         who = requester(context)
         reason = admin_refusal(self._deps, who, request_lookups(self._deps, context))
         if reason is not None:
-            logger.info("Settings not opened for user=%s: not an admin", who.user_id)
+            logger.info("Settings not opened for user=%s: refused", who.user_id)
             open_view(client, trigger_id, notice_modal(admin_words.NOT_ADMIN_TITLE, reason))
             return
         policies = self._deps.policies

@@ -273,7 +273,7 @@ class SettingsFormSubmitted:
         who, lookups = requester(context), request_lookups(self._deps, context)
         reason = admin_refusal(self._deps, who, lookups)
         if reason is not None:
-            logger.info("Settings not changed for user=%s: not an admin", who.user_id)
+            logger.info("Settings not changed for user=%s: refused", who.user_id)
             refused = notice_modal(admin_words.NOT_ADMIN_TITLE, reason)
             ack(response_action="update", view=refused)
             return
