@@ -6,10 +6,10 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-from bot.domain import CodeSource, Credential, Link, LinkSource
+from bot.domain import CodeSource, Credential, Link, LinkSource, Policy, Requester
 from bot.lanes import NotSent
 from bot.rescue.errors import Rejected, RescueError
 from bot.rescue.models import Account, AccountResult, AuthResult, ResultCode, SessionResult
@@ -113,6 +113,7 @@ class LinkStore(Protocol):
         email: str,
         organization: str,
         source: LinkSource,
+        enterprise_id: str = "",
     ) -> Link:
         """Insert or replace the user's link."""
         ...
@@ -124,15 +125,6 @@ class LinkStore(Protocol):
     def delete_link(self, team_id: str, user_id: str) -> bool:
         """Forget the link; tell whether there was one."""
         ...
-
-
-@dataclass(frozen=True)
-class Sso:
-    """Company-wide single sign-on: technicians' codes come from requestAuthCodeSSO."""
-
-    company_id: str
-    password: str = field(repr=False)
-    id_overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 class StatusKind(enum.Enum):
@@ -155,54 +147,59 @@ class Status:
 
 
 class Accounts:
-    """Chooses each request's auth code and connects, checks and forgets accounts."""
+    """Chooses each request's auth code and connects, checks and forgets accounts.
+
+    Who may use the shared code, which code that is and the single sign-on come from the
+    requester's workspace settings (policy_of), read on each call: an admin's change counts
+    at once, in every process.
+    """
 
     def __init__(
         self,
         *,
         links: LinkStore,
         rescue: AccountSource,
-        shared_code: str,
-        is_allowed: Callable[[str], bool],
-        sso: Sso | None = None,
-        sso_id_of: Callable[[str, str], str | None] | None = None,
+        policy_of: Callable[[Requester], Policy],
+        sso_ids: Mapping[str, str] | None = None,
+        sso_id_of: Callable[[Requester], str | None] | None = None,
         linking: bool = True,
     ) -> None:
         self._links = links
         self._rescue = rescue
-        self._shared_code = shared_code
-        self._is_allowed = is_allowed
-        self._sso = sso
+        self._policy_of = policy_of
+        # The deployment's own SSO ids by Slack user (LENSPIN_SSO_IDS), before the profile's.
+        self._sso_ids = dict(sso_ids or {})
         self._sso_id_of = sso_id_of
         # Off (LENSPIN_LINKING=off): accounts connected earlier stay saved but unused.
         self._linking = linking
-        # The shared code's account email, casefolded, once Rescue has said it ("" = none).
-        self._shared_email: str | None = None
+        # Each shared code's account email, casefolded, once Rescue has said it ("" = none).
+        self._shared_emails: dict[str, str] = {}
         self._shared_email_lock = threading.Lock()
 
-    def credential_for(self, team_id: str, user_id: str) -> Credential:
+    def credential_for(self, who: Requester) -> Credential:
         """The technician's own code, else an SSO code, else the shared one if allowed."""
-        link = self._usable_link(team_id, user_id)
+        link = self._usable_link(who)
         if link is not None and link.source is not LinkSource.SSO:
             # Never fall back to another code: the session would land in another queue.
             if link.stale:
                 raise LinkStale("the linked code was refused before")
             return Credential(link.auth_code, CodeSource.LINKED)
-        if self._sso is not None:
+        policy = self._policy_of(who)
+        if policy.sso_company_id:
             if link is not None and not link.stale:
                 return Credential(link.auth_code, CodeSource.SSO)
-            credential = self._sso_credential(team_id, user_id)
+            credential = self._sso_credential(who, policy)
             if credential is not None:
                 return credential
-        if self._shared_code and self._is_allowed(user_id):
-            return Credential(self._shared_code, CodeSource.SHARED)
+        if policy.shared_code and policy.allows(who.user_id):
+            return Credential(policy.shared_code, CodeSource.SHARED)
         raise NotConnected("no auth code for this user")
 
-    def has_own_code(self, team_id: str, user_id: str) -> bool:
+    def has_own_code(self, who: Requester) -> bool:
         """Tell whether the user connected an account (working or not) that may be used."""
-        return self._usable_link(team_id, user_id) is not None
+        return self._usable_link(who) is not None
 
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+    def refused(self, who: Requester, credential: Credential, error: Rejected) -> bool:
         """Note a refusal; True when a fresh SSO code is worth one retry.
 
         A connected account Rescue no longer accepts is marked stale and reported as
@@ -211,70 +208,71 @@ class Accounts:
         if error.code not in STALE_CODES:
             return False
         if credential.source is CodeSource.LINKED:
-            self._links.mark_link_stale(team_id, user_id)
-            logger.info("Linked code of user=%s refused by Rescue; marked stale", user_id)
+            self._links.mark_link_stale(who.team_id, who.user_id)
+            logger.info("Linked code of user=%s refused by Rescue; marked stale", who.user_id)
             raise LinkStale("Rescue refused the linked code") from error
         if credential.source is CodeSource.SSO:
-            self._links.delete_link(team_id, user_id)
+            self._links.delete_link(who.team_id, who.user_id)
             return True
         return False
 
-    def connect_with_password(
-        self, team_id: str, user_id: str, *, email: str, password: str
-    ) -> Account:
+    def connect_with_password(self, who: Requester, *, email: str, password: str) -> Account:
         """Ask Rescue for the user's code with their password (used once), check it, keep it.
 
         Raises SharedAccount, before Rescue sees the password, for the shared code's account.
         """
-        shared = self._shared_account_email()
+        shared = self._shared_account_email(self._policy_of(who).shared_code)
         if shared and email.strip().casefold() == shared:
             # Rescue answers a password sign-in with a new auth code and voids the old one:
             # every technician on the shared code would lose their PINs.
             raise SharedAccount("a password sign-in would void the shared auth code")
         code = self._rescue.request_auth_code(email=email, password=password)
-        return self._keep(team_id, user_id, code, source=LinkSource.PASSWORD)
+        return self._keep(who, code, source=LinkSource.PASSWORD)
 
-    def connect_with_code(self, team_id: str, user_id: str, code: str) -> Account:
+    def connect_with_code(self, who: Requester, code: str) -> Account:
         """Check a pasted auth code with Rescue and keep it."""
-        return self._keep(team_id, user_id, code.strip(), source=LinkSource.TOKEN)
+        return self._keep(who, code.strip(), source=LinkSource.TOKEN)
 
-    def disconnect(self, team_id: str, user_id: str) -> bool:
+    def disconnect(self, who: Requester) -> bool:
         """Forget the user's connected account."""
-        return self._links.delete_link(team_id, user_id)
+        return self._links.delete_link(who.team_id, who.user_id)
 
-    def status(self, team_id: str, user_id: str) -> Status:
+    def status(self, who: Requester) -> Status:
         """What the user's PINs use, asking Rescue about a connected account."""
-        link = self._usable_link(team_id, user_id)
+        link = self._usable_link(who)
         if link is not None and link.source is not LinkSource.SSO:
             return self._linked_status(link)
-        if self._sso is not None:
+        policy = self._policy_of(who)
+        if policy.sso_company_id:
             return Status(StatusKind.SSO, link)
-        if self._shared_code and self._is_allowed(user_id):
+        if policy.shared_code and policy.allows(who.user_id):
             return Status(StatusKind.SHARED)
         return Status(StatusKind.NOTHING)
 
-    def _usable_link(self, team_id: str, user_id: str) -> Link | None:
-        link = self._links.get_link(team_id, user_id)
+    def _usable_link(self, who: Requester) -> Link | None:
+        link = self._links.get_link(who.team_id, who.user_id)
         if link is not None and link.source is not LinkSource.SSO and not self._linking:
             return None
         return link
 
-    def _shared_account_email(self) -> str:
-        if not self._shared_code:
+    def _shared_account_email(self, shared_code: str) -> str:
+        if not shared_code:
             return ""
         # Held while Rescue answers: concurrent connects ask once, not once each.
         with self._shared_email_lock:
-            if self._shared_email is None:
+            known = self._shared_emails.get(shared_code)
+            if known is None:
                 try:
-                    account = self._rescue.get_account(self._shared_code)
+                    account = self._rescue.get_account(shared_code)
                 except Rejected as error:
                     if error.code not in STALE_CODES:
                         raise
                     # A code Rescue no longer takes has nothing left to void.
-                    self._shared_email = ""
+                    known = ""
                 else:
-                    self._shared_email = account.email.strip().casefold()
-            return self._shared_email
+                    known = account.email.strip().casefold()
+                self._shared_emails[shared_code] = known
+            return known
 
     def _linked_status(self, link: Link) -> Status:
         if link.stale:
@@ -291,39 +289,37 @@ class Accounts:
             return Status(StatusKind.LINKED, link)
         return Status(StatusKind.LINKED, link, account)
 
-    def _keep(self, team_id: str, user_id: str, code: str, *, source: LinkSource) -> Account:
+    def _keep(self, who: Requester, code: str, *, source: LinkSource) -> Account:
         account = self._rescue.get_account(code)
-        self._links.save_link(
-            team_id=team_id,
-            user_id=user_id,
-            auth_code=code,
-            email=account.email,
-            organization=account.organization,
-            source=source,
-        )
-        logger.info("User=%s connected Rescue account %s", user_id, account.account_id)
+        self._save(who, code, email=account.email, organization=account.organization, source=source)
+        logger.info("User=%s connected Rescue account %s", who.user_id, account.account_id)
         return account
 
-    def _sso_credential(self, team_id: str, user_id: str) -> Credential | None:
-        assert self._sso is not None
-        sso_id = self._sso.id_overrides.get(user_id)
+    def _save(
+        self, who: Requester, code: str, *, email: str, organization: str, source: LinkSource
+    ) -> None:
+        self._links.save_link(
+            team_id=who.team_id,
+            user_id=who.user_id,
+            enterprise_id=who.enterprise_id,
+            auth_code=code,
+            email=email,
+            organization=organization,
+            source=source,
+        )
+
+    def _sso_credential(self, who: Requester, policy: Policy) -> Credential | None:
+        sso_id = self._sso_ids.get(who.user_id)
         if sso_id is None and self._sso_id_of is not None:
-            sso_id = self._sso_id_of(team_id, user_id)
+            sso_id = self._sso_id_of(who)
         if not sso_id:
             return None
         try:
             code = self._rescue.request_auth_code_sso(
-                sso_id=sso_id, password=self._sso.password, company_id=self._sso.company_id
+                sso_id=sso_id, password=policy.sso_password, company_id=policy.sso_company_id
             )
         except RescueError as error:
-            logger.warning("SSO code for user=%s failed: %s", user_id, type(error).__name__)
+            logger.warning("SSO code for user=%s failed: %s", who.user_id, type(error).__name__)
             return None
-        self._links.save_link(
-            team_id=team_id,
-            user_id=user_id,
-            auth_code=code,
-            email=sso_id,
-            organization="",
-            source=LinkSource.SSO,
-        )
+        self._save(who, code, email=sso_id, organization="", source=LinkSource.SSO)
         return Credential(code, CodeSource.SSO)

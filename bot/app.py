@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import App, Respond
 
-from bot.accounts import Accounts, AccountSource, LinkStore, Sso
+from bot.accounts import Accounts, AccountSource, LinkStore
 from bot.audit import AuditPurger, Purgeable
 from bot.config import INSTALL_PATH, Settings
 from bot.connect import ConnectLinks, LinkKeeper
@@ -31,7 +31,7 @@ from bot.slack.io.users import profile_email
 from bot.slack.listeners import register
 from bot.watch import Watcher
 from bot.watch_ports import WatchRescue, WatchStore
-from bot.workspaces import WorkspaceStore
+from bot.workspaces import Policies, WorkspaceStore
 
 if TYPE_CHECKING:
     from bot.rescue.client import RescueClient
@@ -120,17 +120,17 @@ def create_app(
     else:
         app, clients = single_workspace(settings)
     app.error(_answer_store_faults)
+    policies = Policies(
+        store.workspaces() if settings.multi_workspace else None,
+        settings.policy,
+        multi=settings.multi_workspace,
+    )
     accounts = Accounts(
         links=store,
         rescue=rescue,
-        shared_code=settings.rescue_auth_code,
-        is_allowed=settings.is_allowed,
-        sso=(
-            Sso(settings.sso_company_id, settings.sso_password, settings.sso_ids)
-            if settings.sso_enabled
-            else None
-        ),
-        sso_id_of=lambda team, user: _profile_email(clients, Requester(team, user)),
+        policy_of=policies.for_,
+        sso_ids=settings.sso_ids,
+        sso_id_of=lambda who: _profile_email(clients, who),
         linking=settings.linking,
     )
     pins = PinService(
@@ -177,6 +177,7 @@ def create_app(
         pins=pins,
         clients=clients,
         accounts=accounts,
+        policies=policies,
         history=lambda team, user: store.recent_requests(team, user, limit=HISTORY_LENGTH),
         background=lambda work: _run_logged(background, work),
         previous_request=store.get_request,
@@ -186,7 +187,11 @@ def create_app(
         watcher=watcher,
     )
     register(app, deps)
-    purger = AuditPurger(store, days=settings.audit_days)
+    purger = AuditPurger(
+        store,
+        days=settings.audit_days,
+        retentions=policies.retentions if policies.multi else None,
+    )
     purger.start()
     watcher.start()
     return Lenspin(

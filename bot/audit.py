@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TextIO
 
-from bot.domain import AuditRecord, StoreError
+from bot.domain import AuditRecord, StoreError, Workspace
 from bot.fields import PIN_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ WATCHES_KEPT = timedelta(days=1)
 class Purgeable(Protocol):
     """Where old audit rows and pacing turns can be deleted (bot.store.Store)."""
 
-    def purge_audit(self, older_than: datetime) -> int:
-        """Delete requests made before older_than; return how many were deleted."""
+    def purge_audit(self, older_than: datetime, workspace: Workspace | None = None) -> int:
+        """Delete requests made before older_than (only workspace's, if given); return how many."""
         ...
 
     def purge_pacing(self, older_than: datetime) -> int:
@@ -91,13 +91,29 @@ class Purgeable(Protocol):
         ...
 
 
+# Each workspace's own audit retention in days (bot.workspaces.Policies.retentions).
+Retentions = Callable[[], Iterable[tuple[Workspace, int]]]
+
+
 class AuditPurger:
     """Deletes audit rows past their retention, day-old pacing turns and finished watches,
-    every few hours."""
+    every few hours.
 
-    def __init__(self, store: Purgeable, *, days: int, every: float = PURGE_EVERY) -> None:
+    days (LENSPIN_AUDIT_DAYS) holds for every row, an uninstalled workspace's too; serving
+    several workspaces, retentions gives those that keep their rows for less.
+    """
+
+    def __init__(
+        self,
+        store: Purgeable,
+        *,
+        days: int,
+        retentions: Retentions | None = None,
+        every: float = PURGE_EVERY,
+    ) -> None:
         self._store = store
         self._days = days
+        self._retentions = retentions
         self._every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lenspin-purge", daemon=True)
@@ -113,15 +129,29 @@ class AuditPurger:
     def purge_now(self) -> int:
         """Delete audit rows older than the retention and old pacing turns; return audit rows."""
         now = datetime.now(UTC)
-        removed = self._store.purge_audit(now - timedelta(days=self._days))
-        if removed:
-            logger.info("Purged %d audit rows older than %d days", removed, self._days)
+        removed = self._purge_workspaces(now)
+        everyone = self._store.purge_audit(now - timedelta(days=self._days))
+        if everyone:
+            logger.info("Purged %d audit rows older than %d days", everyone, self._days)
+        removed += everyone
         turns = self._store.purge_pacing(now - PACING_KEPT)
         if turns:
             logger.info("Purged %d pacing rows older than a day", turns)
         watches = self._store.purge_watches(now - WATCHES_KEPT)
         if watches:
             logger.info("Purged %d watches that ended over a day ago", watches)
+        return removed
+
+    def _purge_workspaces(self, now: datetime) -> int:
+        """Rows of the workspaces that keep them for less than the deployment's days."""
+        if self._retentions is None:
+            return 0
+        removed = 0
+        for workspace, days in self._retentions():
+            if days < self._days:
+                removed += self._store.purge_audit(now - timedelta(days=days), workspace=workspace)
+        if removed:
+            logger.info("Purged %d audit rows past their workspace's own retention", removed)
         return removed
 
     def _loop(self) -> None:

@@ -139,11 +139,9 @@ class ConnectLinks:
         who = spent.requester
         try:
             if code:
-                account = self._accounts.connect_with_code(who.team_id, who.user_id, code)
+                account = self._accounts.connect_with_code(who, code)
             else:
-                account = self._accounts.connect_with_password(
-                    who.team_id, who.user_id, email=email, password=password
-                )
+                account = self._accounts.connect_with_password(who, email=email, password=password)
         except RescueError as error:
             logger.info(
                 "Connect page: try %d for user=%s failed: %s",

@@ -306,6 +306,11 @@ class Policy:
     customer_language: str = "en"
     audit_days: int = 90
 
+    def allows(self, user_id: str) -> bool:
+        """True when this Slack user may get PINs with the shared code (when there is one)."""
+        # "*" is bot.env.ALL_USERS: the domain imports nothing of the configuration.
+        return "*" in self.allowed_users or user_id in self.allowed_users
+
 
 @dataclass(frozen=True)
 class PolicyChange:

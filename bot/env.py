@@ -33,6 +33,9 @@ _ADMINS = "each workspace's admins set their own in lenspin's Home tab (Admin)"
 _NEVER_SHARED = "must never reach every workspace that installs lenspin"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# The longest a PIN field's label may be (LENSPIN_LABEL_*, or a workspace's own): Slack cuts
+# labels at 2000 characters, and a label that long helps nobody.
+LABEL_LIMIT = 150
 # Seconds with an optional fraction, in ASCII digits only: float() would also take "1e3",
 # "inf", "nan", other scripts' digits and "5_0".
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -46,6 +49,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_user_id(text: str) -> bool:
+    """True for a Slack member id (U… or, in Enterprise Grid, W…)."""
+    return bool(_USER_ID.match(text))
+
+
+def is_company_id(text: str) -> bool:
+    """True for what Rescue's single sign-on takes as a company id: ASCII digits."""
+    return _is_number(text)
 
 
 def _is_number(raw: str) -> bool:
@@ -181,8 +194,9 @@ class EnvReader:
     def field_spec(self, pin_field: PinField, *, hidden: bool) -> FieldSpec:
         return FieldSpec(
             key=pin_field.key,
-            # Slack cuts labels at 2000 characters; a label that long helps nobody.
-            label=self.label(f"LENSPIN_LABEL_{pin_field.setting}", pin_field.label, limit=150),
+            label=self.label(
+                f"LENSPIN_LABEL_{pin_field.setting}", pin_field.label, limit=LABEL_LIMIT
+            ),
             hint=self.label(f"LENSPIN_HINT_{pin_field.setting}", pin_field.hint, limit=2000),
             max_length=pin_field.limit,
             required=pin_field.required,

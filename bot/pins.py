@@ -65,11 +65,11 @@ class Pacer(Protocol):
 class CredentialSource(Protocol):
     """Chooses the auth code for a technician's request (bot.accounts.Accounts)."""
 
-    def credential_for(self, team_id: str, user_id: str) -> Credential:
+    def credential_for(self, who: Requester) -> Credential:
         """The code to use, or raise NotSent (and subclasses) when there is none."""
         ...
 
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+    def refused(self, who: Requester, credential: Credential, error: Rejected) -> bool:
         """Note a refusal (or raise a clearer RescueError); True when a retry is worth it."""
         ...
 
@@ -256,9 +256,7 @@ class PinService:
         # Every line this request logs, on any thread, carries its id.
         logs.request_id.set(job.request_id)
         try:
-            job.credential = self._credentials.credential_for(
-                job.requester.team_id, job.requester.user_id
-            )
+            job.credential = self._credentials.credential_for(job.requester)
         except RescueError as error:
             self._finish(job, error)
             return
@@ -330,7 +328,7 @@ class PinService:
             outcome = error
             try:
                 if not job.refreshed and self._credentials.refused(
-                    job.requester.team_id, job.requester.user_id, credential, error
+                    job.requester, credential, error
                 ):
                     # A fresh SSO code: the same request goes again, in that code's lane.
                     job.refreshed = True
@@ -366,6 +364,7 @@ class PinService:
         entry = AuditEntry(
             team_id=job.requester.team_id,
             user_id=job.requester.user_id,
+            enterprise_id=job.requester.enterprise_id,
             requested_at=job.requested_at,
             fields=job.request.fields,
             no_tech_console=job.request.no_tech_console,

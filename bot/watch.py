@@ -301,7 +301,7 @@ class Watcher:
         if credential.source is CodeSource.SHARED:
             return  # the admin's code: nothing of the technician's to mark
         try:
-            self._refusals.refused(who.team_id, who.user_id, credential, error)
+            self._refusals.refused(who, credential, error)
         except RescueError:
             pass  # LinkStale: the link is marked, which is all a watch needs
         except Exception:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain import Credential, NodeLease, Watch
+from bot.domain import Credential, NodeLease, Requester, Watch
 from bot.rescue.errors import Rejected
 from bot.rescue.models import Account, SessionSource
 
@@ -58,6 +58,6 @@ class WatchRescue(SessionSource, Protocol):
 class Refusals(Protocol):
     """What to do with a code Rescue refused (bot.accounts.Accounts: marks a link stale)."""
 
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+    def refused(self, who: Requester, credential: Credential, error: Rejected) -> bool:
         """Note the refusal; may raise a clearer RescueError."""
         ...

@@ -12,6 +12,7 @@ from bot.domain import AuditRecord, Workspace
 from bot.pins import PinService
 from bot.slack.clients import Clients
 from bot.watch import Watcher
+from bot.workspaces import Policies
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class SlackDeps:
     # Each workspace's Slack for work after the ack (deliveries, the Home tab, names).
     clients: Clients
     accounts: Accounts
+    # Each request's workspace settings (the environment's, serving one workspace).
+    policies: Policies
     # A technician's recent requests (team, user), newest first.
     history: Callable[[str, str], Sequence[AuditRecord]]
     # Runs slow work (Rescue, the database) away from Bolt's ack threads.

@@ -1,4 +1,5 @@
-"""Steps several listeners share: who may open the form, opening it, refreshing the Home tab."""
+"""Steps several listeners share: who may open the form, opening it, refreshing the Home tab,
+who may change the workspace's settings."""
 
 from __future__ import annotations
 
@@ -6,38 +7,71 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Respond
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import texts
 from bot.accounts import StatusKind
-from bot.domain import Requester, StoreError
+from bot.domain import Policy, Requester, StoreError
 from bot.rescue.models import Account
+from bot.slack.blocks.admin import admin_section
 from bot.slack.blocks.connect import connect_link_message
 from bot.slack.blocks.history import history_blocks
 from bot.slack.blocks.home import followed_blocks, followed_unavailable, home
 from bot.slack.blocks.mrkdwn import Block, Message, section
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.blocks.status import connected_text, status_text
+from bot.slack.clients import quick_lookups
 from bot.slack.deps import SlackDeps
 from bot.slack.io.delivery import Destination
+from bot.slack.io.users import Lookups
 from bot.slack.io.views import open_view, publish_home
+from bot.texts import admin as admin_words
 
 
-def refusal(deps: SlackDeps, who: Requester) -> str | None:
-    """Why this user may not open the PIN form, or None; reads the database only if needed."""
-    settings = deps.settings
-    if settings.is_allowed(who.user_id) or settings.sso_enabled:
-        return None
-    if not settings.linking:
-        return texts.NOT_ALLOWED.format(user_id=who.user_id)
-    # Only someone outside the allowlist needs a look at the database, after ack().
+def admit(deps: SlackDeps, who: Requester) -> Policy | str:
+    """The settings who's PIN form follows, or why who may not open it (plain words).
+
+    Serving one workspace the database is read only for someone outside the allowlist;
+    serving several, the workspace's settings are read first.
+    """
     try:
-        connected = deps.accounts.has_own_code(who.team_id, who.user_id)
+        policy = deps.policies.for_(who)
+        if policy.allows(who.user_id) or policy.sso_company_id:
+            return policy
+        if not deps.settings.linking:
+            return texts.NOT_ALLOWED.format(user_id=who.user_id)
+        connected = deps.accounts.has_own_code(who)
     except StoreError as error:
         # Answered here, not raised: Bolt turns an error raised just after ack() into a 404.
         return store_failure(error)
-    return None if connected else texts.NEEDS_CONNECT
+    return policy if connected else texts.NEEDS_CONNECT
+
+
+def request_lookups(deps: SlackDeps, context: BoltContext) -> Lookups:
+    """Questions to Slack asked with the request's own token (its workspace's)."""
+    return quick_lookups(context.client)
+
+
+def admin_refusal(deps: SlackDeps, who: Requester, lookups: Lookups) -> str | None:
+    """Why who may not change the workspace's settings, or None; Slack is asked every time."""
+    if not deps.policies.multi:
+        return admin_words.FROM_ENVIRONMENT
+    try:
+        admin = _is_admin(deps, who, lookups)
+    except StoreError as error:
+        return store_failure(error)
+    if admin is None:
+        return admin_words.ADMIN_UNKNOWN
+    return None if admin else admin_words.NOT_ADMIN
+
+
+def _is_admin(deps: SlackDeps, who: Requester, lookups: Lookups) -> bool | None:
+    """Whether Slack says who is an admin of the install their request belongs to."""
+    workspace = deps.policies.workspace_of(who)
+    return lookups.is_admin(
+        who.user_id, team_id=workspace.team_id, enterprise_id=workspace.enterprise_id
+    )
 
 
 def refuse(deps: SlackDeps, who: Requester, reason: str, send: Callable[[Message], object]) -> None:
@@ -110,17 +144,19 @@ def tell_connected(deps: SlackDeps, who: Requester, account: Account) -> None:
     deps.background(tell)
 
 
-def refresh_home(deps: SlackDeps, who: Requester) -> None:
+def refresh_home(deps: SlackDeps, who: Requester, lookups: Lookups | None = None) -> None:
     """Build and publish the user's Home tab (slow: run it in the background).
 
+    lookups: asks Slack whether who is a workspace admin (the request's own token, if any).
     Raises the StoreError that kept part of it from showing, once the tab says so.
     """
     side = deps.clients.for_(who)
     if side is None:
         return
     try:
-        status = deps.accounts.status(who.team_id, who.user_id)
+        status = deps.accounts.status(who)
         entries = deps.history(who.team_id, who.user_id)
+        admin = _admin(deps, who, lookups or side.lookups)
     except StoreError as error:
         # The tab says what is wrong instead of keeping an old picture.
         publish_home(
@@ -137,10 +173,19 @@ def refresh_home(deps: SlackDeps, who: Requester) -> None:
         can_connect=deps.settings.linking,
         history=history_blocks(entries, now=now, visible_minutes=deps.settings.pin_visible_minutes),
         followed=followed,
+        admin=admin,
     )
     publish_home(side.client, who.user_id, view)
     if failed is not None:
         raise failed  # the background runner logs it as a warning
+
+
+def _admin(deps: SlackDeps, who: Requester, lookups: Lookups) -> list[Block]:
+    """The Admin section, for a workspace admin serving several workspaces (else nothing)."""
+    if not deps.policies.multi or _is_admin(deps, who, lookups) is not True:
+        return []
+    policy = deps.policies.for_(who)
+    return admin_section(policy, deps.policies.changes(who), fields=deps.settings.fields)
 
 
 def _followed(

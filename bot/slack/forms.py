@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import texts
+from bot.domain import Policy
+from bot.env import ALL_USERS
 from bot.fields import FieldSpec
 from bot.rescue.models import SMS_LANGUAGES, Pin, PinRequest, is_xml_safe, normalize_phone
 from bot.slack import ids
+from bot.texts import admin as words
 
 
 def rescue_length(text: str) -> int:
@@ -139,3 +142,76 @@ def read_connect_form(values: Any) -> tuple[str, dict[str, str]]:
     if not is_xml_safe(code):
         return "", {ids.CONNECT_CODE_BLOCK: texts.ERROR_UNSAFE}
     return code, {}
+
+
+def read_admin_form(
+    values: Any, current: Policy, fields: Sequence[FieldSpec]
+) -> tuple[Policy | None, dict[str, str]]:
+    """The settings modal's values as the workspace's new settings, or inline errors.
+
+    A secret left empty keeps its current value; emptying the SSO company turns single sign-on
+    off. The values themselves are checked by bot.workspaces.Policies.problems, not here.
+    fields: the deployment's PIN fields (a hidden one keeps the label it had).
+    """
+    errors: dict[str, str] = {}
+    allowed = _read_allowlist(values, errors)
+    code = _typed(values, ids.ADMIN_CODE_BLOCK)
+    options = dig(values, ids.ADMIN_CODE_FORGET_BLOCK, ids.FIELD_ACTION, "selected_options")
+    forget = isinstance(options, list) and any(
+        isinstance(o, dict) and o.get("value") == ids.ADMIN_CODE_FORGET_OPTION for o in options
+    )
+    if forget and code:
+        errors[ids.ADMIN_CODE_BLOCK] = words.FORGET_AND_REPLACE
+    company = _typed(values, ids.ADMIN_SSO_COMPANY_BLOCK)
+    password = _typed(values, ids.ADMIN_SSO_PASSWORD_BLOCK)
+    labels: dict[str, str] = {}
+    for spec in fields:
+        label = (
+            current.labels.get(spec.key, "")
+            if spec.hidden
+            else _typed(values, ids.admin_label_block(spec.key))
+        )
+        # The deployment's own label is no label of the workspace's: it follows the deployment.
+        if label and label != spec.label:
+            labels[spec.key] = label
+    language = dig(values, ids.ADMIN_LANGUAGE_BLOCK, ids.FIELD_ACTION, "selected_option", "value")
+    days = dig(values, ids.ADMIN_AUDIT_DAYS_BLOCK, ids.FIELD_ACTION, "value")
+    if errors:
+        return None, errors
+    return (
+        Policy(
+            allowed_users=allowed,
+            shared_code="" if forget else code or current.shared_code,
+            sso_company_id=company,
+            sso_password=(password or current.sso_password) if company else "",
+            labels=labels,
+            customer_language=language if isinstance(language, str) else "",
+            # Anything but a few digits is 0 days: Policies.problems says what is allowed.
+            audit_days=int(days) if isinstance(days, str) and _is_days(days) else 0,
+        ),
+        {},
+    )
+
+
+def _read_allowlist(values: Any, errors: dict[str, str]) -> frozenset[str]:
+    mode = dig(values, ids.ADMIN_USERS_MODE_BLOCK, ids.FIELD_ACTION, "selected_option", "value")
+    if mode == ids.ADMIN_USERS_EVERYONE:
+        return frozenset({ALL_USERS})
+    if mode != ids.ADMIN_USERS_CHOSEN:
+        errors[ids.ADMIN_USERS_MODE_BLOCK] = words.UNUSABLE
+    chosen = dig(values, ids.ADMIN_USERS_BLOCK, ids.FIELD_ACTION, "selected_users")
+    users = frozenset(str(u) for u in chosen) if isinstance(chosen, list) else frozenset()
+    if ALL_USERS in users:
+        # Everyone is the other choice above, never one of the people chosen.
+        errors[ids.ADMIN_USERS_BLOCK] = words.NOT_USER_IDS
+    return users
+
+
+def _typed(values: Any, block_id: str) -> str:
+    raw = dig(values, block_id, ids.FIELD_ACTION, "value")
+    # Pasted values often carry a space or a line break at either end.
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _is_days(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 6

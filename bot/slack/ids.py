@@ -38,3 +38,24 @@ TEXT_AGAIN_ACTION = "lenspin_text_again"
 
 MESSAGE_SHORTCUT = "lenspin_message_shortcut"
 GLOBAL_SHORTCUT = "lenspin_global_shortcut"
+
+# The Home tab's Admin section (serving several workspaces) and its settings modal.
+ADMIN_OPEN_ACTION = "lenspin_admin_open"
+ADMIN_MODAL = "lenspin_admin_modal"
+ADMIN_USERS_MODE_BLOCK = "lenspin_admin_users_mode"
+ADMIN_USERS_EVERYONE = "everyone"
+ADMIN_USERS_CHOSEN = "chosen"
+ADMIN_USERS_BLOCK = "lenspin_admin_users"
+ADMIN_CODE_BLOCK = "lenspin_admin_code"
+ADMIN_CODE_FORGET_BLOCK = "lenspin_admin_code_forget"
+ADMIN_CODE_FORGET_OPTION = "forget"
+ADMIN_SSO_COMPANY_BLOCK = "lenspin_admin_sso_company"
+ADMIN_SSO_PASSWORD_BLOCK = "lenspin_admin_sso_password"  # noqa: S105 (a block id)
+ADMIN_LANGUAGE_BLOCK = "lenspin_admin_language"
+ADMIN_AUDIT_DAYS_BLOCK = "lenspin_admin_audit_days"
+ADMIN_LABEL_PREFIX = "lenspin_admin_label_"
+
+
+def admin_label_block(key: str) -> str:
+    """The block_id of the settings modal's input for one PIN field's label."""
+    return ADMIN_LABEL_PREFIX + key

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.accounts import Accounts
 from bot.connect import MOST_TRIES, Connected, ConnectLinks, TryFailed, token_hash
-from bot.domain import ConnectLink, Requester
+from bot.domain import ConnectLink, Policy, Requester
 from bot.store import Keyring, Store
 from bot.store.connect_links import DatabaseConnectLinks
 from bot.store.models import ConnectLinkRow
@@ -197,7 +197,11 @@ def test_the_database_holds_the_tokens_hash_never_the_token(
     store = open_store()
     rescue = MemoryRescue()
     account = rescue.add_account("own-code", email="tech@example.com", login="right-password")
-    accounts = Accounts(links=store, rescue=rescue, shared_code="", is_allowed=lambda _: False)
+    accounts = Accounts(
+        links=store,
+        rescue=rescue,
+        policy_of=lambda _who: Policy(),
+    )
     links = ConnectLinks(
         store.connect_links(),
         accounts,

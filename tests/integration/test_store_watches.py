@@ -18,6 +18,7 @@ from bot.audit import AuditPurger, write_csv
 from bot.domain import (
     CodeSource,
     Credential,
+    Policy,
     Requester,
     SessionState,
     Watch,
@@ -334,7 +335,9 @@ def watcher_on(
         store.watches(),
         rescue,
         refusals=Accounts(
-            links=links, rescue=MemoryRescue(), shared_code="", is_allowed=lambda _u: False
+            links=links,
+            rescue=MemoryRescue(),
+            policy_of=lambda _who: Policy(),
         ),
         on_change=lambda watch, _reply: told.append(watch) if told is not None else None,
         interval=INTERVAL,

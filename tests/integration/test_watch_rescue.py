@@ -9,7 +9,15 @@ from collections.abc import Iterator
 import pytest
 
 from bot.accounts import Accounts
-from bot.domain import CodeSource, Credential, LinkSource, Requester, SessionState, Watch
+from bot.domain import (
+    CodeSource,
+    Credential,
+    LinkSource,
+    Policy,
+    Requester,
+    SessionState,
+    Watch,
+)
 from bot.rescue.client import RescueClient
 from bot.rescue.models import PinRequest
 from bot.store import Keyring, Store
@@ -87,7 +95,9 @@ def watcher_for(store: Store, client: RescueClient, told: Told) -> Watcher:
         store.watches(),
         client,
         refusals=Accounts(
-            links=store, rescue=MemoryRescue(), shared_code=CODE, is_allowed=lambda _u: True
+            links=store,
+            rescue=MemoryRescue(),
+            policy_of=lambda _who: Policy(allowed_users=frozenset({"*"}), shared_code=CODE),
         ),
         on_change=told,
         interval=0.1,

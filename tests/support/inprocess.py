@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.slack import ids
 from tests.support.doubles import MemoryRescue, MemoryStore
 from tests.support.standins import ApiCall, FakeSlack
+from tests.support.workspaces import MemoryWorkspaces
 from tests.support.world import settings_for
 
 CHANNEL = "C0GENERAL"
@@ -60,6 +61,8 @@ class InProcessBot:
     store: MemoryStore
     rescue: MemoryRescue
     settings: Settings
+    # Installs and each workspace's settings, when it serves several workspaces.
+    workspaces: MemoryWorkspaces | None = None
 
     @property
     def team_id(self) -> str:
@@ -264,10 +267,14 @@ class InProcessBot:
 
 @contextmanager
 def in_process_bot(
-    slack: FakeSlack, *, store: MemoryStore | None = None, **env: str
+    slack: FakeSlack,
+    *,
+    store: MemoryStore | None = None,
+    workspaces: MemoryWorkspaces | None = None,
+    **env: str,
 ) -> Iterator[InProcessBot]:
     """lenspin on MemoryStore (this one, or a new one) and MemoryRescue, its Web API calls
-    going to slack."""
+    going to slack; with workspaces, serving several workspaces (their installs, settings)."""
     settings = settings_for(
         SLACK_BOT_TOKEN=slack.bot_token,
         SLACK_SIGNING_SECRET=slack.signing_secret,
@@ -275,9 +282,12 @@ def in_process_bot(
         # Following sessions asks Rescue after each PIN; the tests of it turn it on.
         **{"LENSPIN_WATCH": "off", **env},
     )
+    if workspaces is not None:
+        # Every request still gets the stand-in's one token: what differs is whose settings.
+        settings = replace(settings, slack_client_id="0000.fake", slack_client_secret="fake")
     store, rescue = (store if store is not None else MemoryStore()), MemoryRescue()
-    lenspin = create_app(settings, rescue=rescue, store=store, pin_workers=2)
-    bot = InProcessBot(lenspin, slack, store, rescue, settings)
+    lenspin = create_app(settings, rescue=rescue, store=store, workspaces=workspaces, pin_workers=2)
+    bot = InProcessBot(lenspin, slack, store, rescue, settings, workspaces)
     try:
         yield bot
     finally:

@@ -150,6 +150,8 @@ def test_the_domain_records_know_only_the_fields() -> None:
                 "bot.web",
             ),
         ),
+        # Each workspace's settings: a use case over the WorkspaceStore Protocol.
+        ("bot.workspaces", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         ("bot.watch", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         ("bot.watch_ports", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         (

@@ -275,7 +275,8 @@ def test_button_values_round_trip_and_forged_ones_are_refused() -> None:
 
 
 def test_the_sms_inputs_follow_the_checkbox_and_can_be_hidden() -> None:
-    view = views.pin_modal_for(settings_for(LENSPIN_SMS_LANGUAGE="nl"))
+    settings = settings_for(LENSPIN_SMS_LANGUAGE="nl")
+    view = views.pin_modal_for(settings, settings.policy)
     ids_in_order = [b["block_id"] for b in inputs(view)]
     assert ids_in_order[-3:] == [
         ids.NO_TECH_CONSOLE_BLOCK,
@@ -284,5 +285,6 @@ def test_the_sms_inputs_follow_the_checkbox_and_can_be_hidden() -> None:
     ]
     assert inputs(view)[-1]["element"]["initial_option"]["value"] == "nl"
     assert view_errors(view) == []
-    hidden = views.pin_modal_for(settings_for(LENSPIN_HIDDEN_FIELDS="sms"))
+    hidden_settings = settings_for(LENSPIN_HIDDEN_FIELDS="sms")
+    hidden = views.pin_modal_for(hidden_settings, hidden_settings.policy)
     assert ids.SMS_NUMBER_BLOCK not in [b["block_id"] for b in inputs(hidden)]

@@ -15,7 +15,7 @@ import pytest
 
 from bot.accounts import Accounts, ConnectFailure, SharedAccount, connect_failure_of
 from bot.connect import MOST_TRIES, Connected, ConnectLinks, TryFailed, token_hash
-from bot.domain import ConnectLink, LinkSource, Requester
+from bot.domain import ConnectLink, LinkSource, Policy, Requester
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
 from bot.rescue.models import AccountResult, AuthResult, ResultCode
 from tests.support.doubles import MemoryConnectLinks, MemoryRescue, MemoryStore
@@ -54,8 +54,7 @@ class World:
         self.accounts = Accounts(
             links=self.store,
             rescue=self.rescue,
-            shared_code=SHARED_CODE,
-            is_allowed=lambda _: True,
+            policy_of=lambda _who: Policy(allowed_users=frozenset({"*"}), shared_code=SHARED_CODE),
         )
         self.links = ConnectLinks(
             self.kept,
@@ -260,7 +259,9 @@ def test_a_wrong_form_token_is_refused_without_raising(w: World, sent: str) -> N
 
 def test_the_shared_accounts_password_is_refused_before_rescue_sees_it(w: World) -> None:
     with pytest.raises(SharedAccount):
-        w.accounts.connect_with_password("T1", "U1", email=SHARED_EMAIL, password="seat-pass")
+        w.accounts.connect_with_password(
+            Requester("T1", "U1"), email=SHARED_EMAIL, password="seat-pass"
+        )
     token = w.issue()
     outcome = w.links.connect(token, email=" seat@HELPDESK.example ", password="seat-pass")
     assert isinstance(outcome, TryFailed)

@@ -114,12 +114,12 @@ class SlowRescue:
 class SharedButOne:
     """Everyone shares code-1 but UOWN, whose own code is a lane of its own."""
 
-    def credential_for(self, team_id: str, user_id: str) -> Credential:
-        if user_id == "UOWN":
+    def credential_for(self, who: Requester) -> Credential:
+        if who.user_id == "UOWN":
             return Credential("own", CodeSource.LINKED)
         return Credential("code-1", CodeSource.SHARED)
 
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+    def refused(self, who: Requester, credential: Credential, error: Rejected) -> bool:
         return False
 
 

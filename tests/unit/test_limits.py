@@ -11,7 +11,7 @@ import pytest
 from bot import texts
 from bot.accounts import Accounts, LinkStale, NotConnected, Status, StatusKind
 from bot.connect import ConnectLinks
-from bot.domain import AuditRecord, CodeSource, Link, LinkSource, Requester
+from bot.domain import AuditRecord, CodeSource, Link, LinkSource, Policy, Requester
 from bot.fields import FIELD_LIMITS, PIN_FIELDS
 from bot.lanes import NotSent, QueueFull, WaitedTooLong
 from bot.rescue.errors import Rejected, RescueError, Timeout, Unavailable
@@ -114,6 +114,7 @@ def test_the_form_prefilled_with_every_longest_value_is_accepted() -> None:
     metadata = Destination("U" + "0" * 20, "C" + "0" * 20, "https://hooks.slack.com/" + "x" * 200)
     view = pin_modal_for(
         settings,
+        settings.policy,
         values={f.key: worst(f.limit) for f in PIN_FIELDS} | {"sms_number": "+" + "9" * 40},
         no_tech_console=True,
         private_metadata=metadata.to_metadata(),
@@ -224,6 +225,7 @@ def test_the_form_prefilled_with_each_kind_is_accepted(kind: str, sms_language: 
     settings = settings_for(LENSPIN_SMS_LANGUAGE=sms_language)
     view = pin_modal_for(
         settings,
+        settings.policy,
         values={f.key: KINDS[kind](f.limit) for f in PIN_FIELDS} | {"sms_number": "+" + "9" * 40},
         no_tech_console=True,
     )
@@ -247,7 +249,9 @@ def long_link_maker(team_name: str = "T", user_name: str = "U") -> SimpleNamespa
     """What PinFormSubmitted needs to make a link: the settings, ConnectLinks, Slack's names."""
     rescue = MemoryRescue()
     accounts = Accounts(
-        links=MemoryStore(), rescue=rescue, shared_code="", is_allowed=lambda _: False
+        links=MemoryStore(),
+        rescue=rescue,
+        policy_of=lambda _who: Policy(),
     )
     links = ConnectLinks(
         MemoryConnectLinks(lambda: None),
@@ -312,7 +316,7 @@ def test_a_failure_with_the_link_under_it_is_accepted(kind: str, error: RescueEr
     deps = long_link_maker(team_name=KINDS[kind](100), user_name=KINDS[kind](100))
     form = PinFormSubmitted(deps)  # type: ignore[arg-type]
     request = PinRequest(**{f.key: KINDS[kind](f.limit) for f in PIN_FIELDS})
-    message = form._message(Requester("T1", "U1"), request, error, None)
+    message = form._message(Requester("T1", "U1"), Policy(), request, error, None)
     alone = pin_failed(error, name=name, timeout_seconds=120)
     # The failure as it was, then the link's blocks, all within Slack's limits.
     assert message["text"] == alone["text"]

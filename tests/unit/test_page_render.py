@@ -22,7 +22,7 @@ import pytest
 
 from bot.accounts import Accounts
 from bot.connect import ConnectLinks
-from bot.domain import Requester
+from bot.domain import Policy, Requester
 from bot.page.connect_page import ConnectPage
 from bot.page.install_pages import InstallPages
 from bot.page.render import TEMPLATES, Html, Pages, Renderer
@@ -171,8 +171,7 @@ class Site:
             Accounts(
                 links=MemoryStore(),
                 rescue=self.rescue,
-                shared_code="",
-                is_allowed=lambda _: False,
+                policy_of=lambda _who: Policy(),
             ),
             public_url="https://lenspin.example.com",
             form_secret="form-secret",

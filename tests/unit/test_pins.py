@@ -54,10 +54,10 @@ class Scripted:
 class Shared:
     """Every request uses one shared code, as with RESCUE_AUTH_CODE alone."""
 
-    def credential_for(self, team_id: str, user_id: str) -> Credential:
+    def credential_for(self, who: Requester) -> Credential:
         return Credential("code-1", CodeSource.SHARED)
 
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+    def refused(self, who: Requester, credential: Credential, error: Rejected) -> bool:
         return False
 
 
@@ -199,12 +199,12 @@ class OwnCodeFor:
     def __init__(self, *own: str) -> None:
         self.own = set(own)
 
-    def credential_for(self, team_id: str, user_id: str) -> Credential:
-        if user_id in self.own:
-            return Credential(f"own-{user_id}", CodeSource.LINKED)
+    def credential_for(self, who: Requester) -> Credential:
+        if who.user_id in self.own:
+            return Credential(f"own-{who.user_id}", CodeSource.LINKED)
         return Credential("code-1", CodeSource.SHARED)
 
-    def refused(self, team_id: str, user_id: str, credential: Credential, error: Rejected) -> bool:
+    def refused(self, who: Requester, credential: Credential, error: Rejected) -> bool:
         return False
 
 

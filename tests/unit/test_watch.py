@@ -15,6 +15,7 @@ from bot.domain import (
     Credential,
     LinkSource,
     NodeLease,
+    Policy,
     Requester,
     SessionState,
     StoreUnavailable,
@@ -62,8 +63,9 @@ class Rig:
         self.accounts = Accounts(
             links=self.links,
             rescue=MemoryRescue(),
-            shared_code=SHARED.auth_code,
-            is_allowed=lambda _user: True,
+            policy_of=lambda _who: Policy(
+                allowed_users=frozenset({"*"}), shared_code=SHARED.auth_code
+            ),
         )
         self.told: list[Watch] = []
         # What on_change answers for a watch id (a new reply handle), else None.

@@ -1,5 +1,5 @@
 """The App Home tab: connection status with its button, the PINs being followed, recent PINs,
-and how to use lenspin."""
+a workspace admin's Admin section (blocks/admin.py), and how to use lenspin."""
 
 from __future__ import annotations
 
@@ -37,9 +37,11 @@ def home(
     can_connect: bool,
     history: list[Block],
     followed: Sequence[Block] = (),
+    admin: Sequence[Block] = (),
 ) -> dict[str, Any]:
     """The App Home tab: connection status with its button, PINs being followed, recent PINs,
-    how-to. followed: followed_blocks (nothing with watching off)."""
+    how-to. followed: followed_blocks (nothing with watching off); admin: admin_section (only
+    for a workspace admin, serving several workspaces)."""
     blocks: list[Block] = [
         {"type": "header", "text": plain(texts.HOME_TITLE)},
         section(status),
@@ -65,6 +67,8 @@ def home(
     if followed:
         blocks += [*followed, {"type": "divider"}]
     blocks += [*history, {"type": "divider"}]
+    if admin:
+        blocks += [*admin, {"type": "divider"}]
     blocks.append(section(texts.HOME_HOWTO))
     return {"type": "home", "blocks": blocks}
 

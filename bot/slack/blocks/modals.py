@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot import texts
 from bot.accounts import CODE_MAX_LENGTH
 from bot.config import Settings
+from bot.domain import Policy
 from bot.fields import NAME, FieldSpec
 from bot.rescue.models import is_xml_safe
 from bot.slack import ids
@@ -16,20 +18,26 @@ from bot.slack.blocks.mrkdwn import Block, context, plain, section
 
 def pin_modal_for(
     settings: Settings,
+    policy: Policy,
     *,
     values: Mapping[str, str] | None = None,
     no_tech_console: bool = False,
     private_metadata: str = "",
 ) -> dict[str, Any]:
-    """The PIN form as these settings shape it (labels, hidden fields, SMS)."""
+    """The PIN form as the deployment (hidden fields, SMS) and the workspace (labels) shape it."""
     return pin_modal(
-        settings.visible_fields,
+        labelled(settings.visible_fields, policy),
         checkbox_label=(settings.no_tech_console_label if settings.show_no_tech_console else None),
         sms_language=settings.sms_language if settings.show_sms else None,
         values=values,
         no_tech_console=no_tech_console,
         private_metadata=private_metadata,
     )
+
+
+def labelled(fields: Sequence[FieldSpec], policy: Policy) -> tuple[FieldSpec, ...]:
+    """The fields with the workspace's own labels where it set one."""
+    return tuple(replace(f, label=policy.labels.get(f.key) or f.label) for f in fields)
 
 
 def pin_modal(

@@ -1,4 +1,5 @@
-"""What Slack knows about a user that the bot needs: their profile email, for single sign-on."""
+"""What Slack knows about a user that the bot needs: their profile email for single sign-on,
+their name, and whether they are an admin of their workspace."""
 
 from __future__ import annotations
 
@@ -30,11 +31,33 @@ def _user(client: WebClient, user_id: str) -> dict[str, Any]:
     return user if isinstance(user, dict) else {}
 
 
+def _has_role(user: dict[str, Any]) -> bool:
+    return any(user.get(role) is True for role in ("is_admin", "is_owner", "is_primary_owner"))
+
+
 class Lookups:
     """Quick questions to Slack before a modal opens, each cut short so the trigger stays fresh."""
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
+
+    def is_admin(self, user_id: str, *, team_id: str = "", enterprise_id: str = "") -> bool | None:
+        """True for an admin or owner of the workspace team_id, as users.info says; None if it
+        won't say. With enterprise_id and no team_id (an org-wide install): of the whole org."""
+        user = _user(self._client, user_id)
+        if user.get("id") != user_id:
+            return None
+        if user.get("deleted"):
+            return False
+        grid = user.get("enterprise_user")
+        grid = grid if isinstance(grid, dict) else {}
+        if enterprise_id and not team_id:
+            # A workspace's admin is not the org's: only the org's may change what all share.
+            return grid.get("enterprise_id") == enterprise_id and _has_role(grid)
+        if team_id and team_id != user.get("team_id") and team_id not in (grid.get("teams") or []):
+            # Someone of another workspace (a shared channel's): their roles are theirs only.
+            return False
+        return _has_role(user)
 
     def real_name(self, user_id: str) -> str | None:
         """The user's real name (needs users:read), or None."""

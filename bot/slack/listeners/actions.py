@@ -1,4 +1,5 @@
-"""Button clicks: the Home tab's Connect and Disconnect, and the buttons under a PIN."""
+"""Button clicks: the Home tab's Connect, Disconnect and Change settings, and the buttons under
+a PIN."""
 
 from __future__ import annotations
 
@@ -12,17 +13,25 @@ from bot import texts
 from bot.domain import Requester, StoreError
 from bot.rescue.models import Pin
 from bot.slack import ids
+from bot.slack.blocks.admin import admin_modal
 from bot.slack.blocks.connect import connect_link_modal
 from bot.slack.blocks.messages import customer_post, pin_ready, share_failed
 from bot.slack.blocks.modals import connect_modal, notice_modal, pin_modal_for
 from bot.slack.blocks.outcomes import store_failure
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import connect_link, open_form, refresh_home
+from bot.slack.flows import (
+    admin_refusal,
+    connect_link,
+    open_form,
+    refresh_home,
+    request_lookups,
+)
 from bot.slack.follow import after_share
 from bot.slack.forms import PinButtons, dig
 from bot.slack.io.delivery import Destination
 from bot.slack.io.views import open_view, open_view_id, post_message, update_view
 from bot.slack.who import requester
+from bot.texts import admin as admin_words
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +41,7 @@ def register(app: App, deps: SlackDeps) -> None:
     home, pin = HomeButtons(deps), PinMessageButtons(deps)
     app.action(ids.HOME_CONNECT_ACTION)(home.connect)
     app.action(ids.HOME_DISCONNECT_ACTION)(home.disconnect)
+    app.action(ids.ADMIN_OPEN_ACTION)(home.settings)
     # The connect page's button opens its link in the browser; the click needs only an ack.
     app.action(ids.CONNECT_LINK_ACTION)(lambda ack: ack())
     app.action(ids.SHARE_ACTION)(pin.share)
@@ -94,16 +104,44 @@ class HomeButtons:
     def disconnect(self, ack: Ack, context: BoltContext) -> None:
         """Forget the account (the button asked for confirmation), then refresh the tab."""
         ack()
-        who = requester(context)
+        who, lookups = requester(context), request_lookups(self._deps, context)
 
         def disconnect() -> None:
             try:
-                self._deps.accounts.disconnect(who.team_id, who.user_id)
+                self._deps.accounts.disconnect(who)
             finally:
                 # Refreshed either way: a failing database then shows on the tab itself.
-                refresh_home(self._deps, who)
+                refresh_home(self._deps, who, lookups)
 
         self._deps.background(disconnect)
+
+    def settings(
+        self, ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        """Open the workspace's settings, for its admins only: Slack is asked at every click."""
+        ack()
+        trigger_id = str(body.get("trigger_id", ""))
+        # The workspace and the user are Bolt's (the signed request's), never the button's.
+        who = requester(context)
+        reason = admin_refusal(self._deps, who, request_lookups(self._deps, context))
+        if reason is not None:
+            logger.info("Settings not opened for user=%s: refused", who.user_id)
+            open_view(client, trigger_id, notice_modal(admin_words.NOT_ADMIN_TITLE, reason))
+            return
+        policies = self._deps.policies
+        try:
+            policy = policies.for_(who)
+        except StoreError as error:
+            failed = notice_modal(admin_words.TITLE, store_failure(error))
+            open_view(client, trigger_id, failed)
+            return
+        view = admin_modal(
+            policy,
+            fields=self._deps.settings.visible_fields,
+            max_audit_days=policies.max_audit_days,
+            label_limit=policies.label_limit,
+        )
+        open_view(client, trigger_id, view)
 
 
 class PinMessageButtons:
@@ -139,7 +177,7 @@ class PinMessageButtons:
         side = self._deps.clients.for_(who)
         if side is None:
             return False
-        language = self._deps.settings.customer_language
+        language = self._deps.policies.for_(who).customer_language
         pin = Pin(buttons.pin)
         if not post_message(side.client, channel_id, customer_post(pin, language)):
             respond(
@@ -176,6 +214,7 @@ class PinMessageButtons:
                 if buttons is not None and buttons.audit_id is not None
                 else None
             )
+            policy = self._deps.policies.for_(who)
         except StoreError as error:
             # Answered here, not raised: Bolt turns an error raised just after ack() into a 404.
             respond(text=store_failure(error), response_type="ephemeral", replace_original=False)
@@ -190,6 +229,7 @@ class PinMessageButtons:
         )
         view = pin_modal_for(
             self._deps.settings,
+            policy,
             values=values,
             no_tech_console=previous.no_tech_console,
             private_metadata=destination.to_metadata(),

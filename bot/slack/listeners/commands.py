@@ -19,7 +19,7 @@ from bot.slack.blocks.history import history
 from bot.slack.blocks.modals import connect_modal, pin_modal_for
 from bot.slack.blocks.status import status_text
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import answered, connect_link, open_form, refusal, refuse
+from bot.slack.flows import admit, answered, connect_link, open_form, refuse
 from bot.slack.io.delivery import Destination
 from bot.slack.who import requester
 
@@ -63,15 +63,17 @@ class LenspinCommand:
     def _pin_form(
         self, ack: Ack, command: dict[str, Any], who: Requester, client: WebClient, respond: Respond
     ) -> None:
-        if not self._settings.linking and refusal(self._deps, who):
-            # Decided from settings alone, so the refusal can be the ack itself.
-            ack(response_type="ephemeral", text=texts.NOT_ALLOWED.format(user_id=who.user_id))
-            logger.info("Refused /lenspin for user=%s (not allowed)", who.user_id)
-            return
+        if not self._settings.linking and not self._deps.policies.multi:
+            # Decided from the environment alone, so the refusal can be the ack itself.
+            admitted = admit(self._deps, who)
+            if isinstance(admitted, str):
+                ack(response_type="ephemeral", text=admitted)
+                logger.info("Refused /lenspin for user=%s (not allowed)", who.user_id)
+                return
         ack()
-        reason = refusal(self._deps, who)
-        if reason:
-            refuse(self._deps, who, reason, lambda m: respond(response_type="ephemeral", **m))
+        admitted = admit(self._deps, who)
+        if isinstance(admitted, str):
+            refuse(self._deps, who, admitted, lambda m: respond(response_type="ephemeral", **m))
             return
         destination = Destination(
             user_id=who.user_id,
@@ -80,6 +82,7 @@ class LenspinCommand:
         )
         view = pin_modal_for(
             self._settings,
+            admitted,
             values={NAME: str(command.get("text", ""))},
             private_metadata=destination.to_metadata(),
         )
@@ -115,7 +118,7 @@ class LenspinCommand:
         ack()
 
         def answer() -> None:
-            status = self._deps.accounts.status(who.team_id, who.user_id)
+            status = self._deps.accounts.status(who)
             respond(text=status_text(status), response_type="ephemeral")
 
         # Asking Rescue about the account is slow: never on Bolt's threads.
@@ -127,7 +130,7 @@ class LenspinCommand:
         ack()
 
         def answer() -> None:
-            gone = self._deps.accounts.disconnect(who.team_id, who.user_id)
+            gone = self._deps.accounts.disconnect(who)
             respond(
                 text=texts.DISCONNECTED if gone else texts.NOT_CONNECTED,
                 response_type="ephemeral",

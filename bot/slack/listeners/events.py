@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 
 from bot.domain import Workspace
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import refresh_home
+from bot.slack.flows import refresh_home, request_lookups
 from bot.slack.who import installed_workspace, requester
 
 logger = logging.getLogger(__name__)
@@ -22,8 +22,8 @@ def register(app: App, deps: SlackDeps) -> None:
         """Publish a fresh Home tab, off Bolt's threads."""
         if event.get("tab", "home") != "home":
             return
-        who = requester(context)
-        deps.background(lambda: refresh_home(deps, who))
+        who, lookups = requester(context), request_lookups(deps, context)
+        deps.background(lambda: refresh_home(deps, who, lookups))
 
     def forget(workspace: Workspace, why: str) -> None:
         """Delete what lenspin keeps for workspace, after the ack (Bolt acks events at once)."""

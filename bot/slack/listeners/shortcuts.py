@@ -15,7 +15,7 @@ from bot.slack.blocks.modals import pin_modal_for
 from bot.slack.blocks.mrkdwn import Message
 from bot.slack.clients import quick_lookups
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import open_form, refusal, refuse
+from bot.slack.flows import admit, open_form, refuse
 from bot.slack.forms import dig
 from bot.slack.io.delivery import Destination
 from bot.slack.io.users import Lookups
@@ -47,9 +47,9 @@ class Shortcuts:
         """The message shortcut: Name from the author, tracking and link from the message."""
         ack()
         who = requester(context)
-        reason = refusal(self._deps, who)
-        if reason:
-            refuse(self._deps, who, reason, lambda m: respond(response_type="ephemeral", **m))
+        admitted = admit(self._deps, who)
+        if isinstance(admitted, str):
+            refuse(self._deps, who, admitted, lambda m: respond(response_type="ephemeral", **m))
             return
         channel_id = str(dig(shortcut, "channel", "id") or "")
         message_ts = str(dig(shortcut, "message", "ts") or dig(shortcut, "message_ts") or "")
@@ -57,7 +57,10 @@ class Shortcuts:
         values = self._prefill(quick_lookups(client), channel_id, message_ts, author)
         destination = Destination(who.user_id, channel_id, str(shortcut.get("response_url") or ""))
         view = pin_modal_for(
-            self._deps.settings, values=values, private_metadata=destination.to_metadata()
+            self._deps.settings,
+            admitted,
+            values=values,
+            private_metadata=destination.to_metadata(),
         )
         open_form(client, str(shortcut.get("trigger_id", "")), view, respond)
 
@@ -67,13 +70,14 @@ class Shortcuts:
         """The global shortcut: the empty form; the answer comes as a direct message."""
         ack()
         who = requester(context)
-        reason = refusal(self._deps, who)
-        if reason:
+        admitted = admit(self._deps, who)
+        if isinstance(admitted, str):
+            reason = admitted
             tell = lambda m: self._tell(who, m)  # noqa: E731
             self._deps.background(lambda: refuse(self._deps, who, reason, tell))
             return
         view = pin_modal_for(
-            self._deps.settings, private_metadata=Destination(who.user_id).to_metadata()
+            self._deps.settings, admitted, private_metadata=Destination(who.user_id).to_metadata()
         )
         if not open_view(client, str(shortcut.get("trigger_id", "")), view):
             failed = {"text": texts.MODAL_FAILED, "blocks": []}

@@ -1,4 +1,5 @@
-"""The forms' submissions: the PIN form queues a request; the connect form checks an account."""
+"""The forms' submissions: the PIN form queues a request; the connect form checks an account;
+the settings form changes a workspace's settings."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from slack_sdk import WebClient
 
 from bot import texts
 from bot.accounts import LinkStale, NotConnected
-from bot.domain import Finished, Requester, StoreError
+from bot.domain import Finished, Policy, Requester, StoreError
 from bot.fields import NAME
 from bot.pins import Outcome
 from bot.rescue.errors import RescueError
 from bot.rescue.models import Pin, PinRequest
 from bot.slack import ids
+from bot.slack.blocks.admin import admin_errors
 from bot.slack.blocks.connect import connect_link_message
 from bot.slack.blocks.messages import pin_failed, pin_ready, queue_note
 from bot.slack.blocks.modals import notice_modal
@@ -27,20 +29,30 @@ from bot.slack.blocks.session import PinMessage
 from bot.slack.blocks.status import connected_text
 from bot.slack.clients import SlackSide
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import connect_link, refresh_home
+from bot.slack.flows import admin_refusal, connect_link, refresh_home, request_lookups
 from bot.slack.follow import reply_for
-from bot.slack.forms import PinButtons, dig, read_connect_form, read_pin_form
+from bot.slack.forms import (
+    PinButtons,
+    dig,
+    read_admin_form,
+    read_connect_form,
+    read_pin_form,
+)
 from bot.slack.io.delivery import Delivered, Destination
+from bot.slack.io.users import Lookups
 from bot.slack.io.views import update_view
 from bot.slack.who import requester
+from bot.texts import admin as admin_words
+from bot.workspaces import InvalidPolicy
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Route the two forms' submissions here."""
+    """Route the three forms' submissions here."""
     app.view_submission(ids.PIN_MODAL)(PinFormSubmitted(deps).handle)
     app.view_submission(ids.CONNECT_MODAL)(ConnectFormSubmitted(deps).handle)
+    app.view_submission(ids.ADMIN_MODAL)(SettingsFormSubmitted(deps).handle)
 
 
 class PinFormSubmitted:
@@ -53,9 +65,14 @@ class PinFormSubmitted:
     def handle(self, ack: Ack, context: BoltContext, view: dict[str, Any]) -> None:
         """Answer with inline errors, or close the modal and queue the PIN request."""
         who = requester(context)
+        try:
+            policy = self._deps.policies.for_(who)
+        except StoreError as error:
+            ack(response_action="errors", errors={ids.field_block(NAME): store_failure(error)})
+            return
         # Connected and SSO technicians are sorted out after ack(), when the code is chosen.
-        may_connect = self._settings.linking or self._settings.sso_enabled
-        if not who.user_id or not (may_connect or self._settings.is_allowed(who.user_id)):
+        may_connect = self._settings.linking or bool(policy.sso_company_id)
+        if not who.user_id or not (may_connect or policy.allows(who.user_id)):
             ack(
                 response_action="errors",
                 errors={ids.field_block(NAME): texts.ERROR_NOT_ALLOWED_SUBMIT},
@@ -73,9 +90,13 @@ class PinFormSubmitted:
         answer = _Answer(lambda: self._deps.clients.for_(who), destination)
 
         def done(outcome: Outcome, finished: Finished) -> None:
-            delivered = answer.final(self._message(who, request, outcome, finished.audit_id))
+            message = self._message(who, policy, request, outcome, finished.audit_id)
+            delivered = answer.final(message)
             if isinstance(outcome, Pin) and delivered is not None:
-                self._follow(who, request, outcome, finished, answer.followed(delivered))
+                sent = answer.followed(delivered)
+                self._follow(
+                    who, request, outcome, finished, sent, language=policy.customer_language
+                )
 
         self._deps.pins.submit(
             who,
@@ -91,6 +112,8 @@ class PinFormSubmitted:
         pin: Pin,
         finished: Finished,
         sent: tuple[Delivered, str, int],
+        *,
+        language: str,
     ) -> None:
         """Watch the PIN's session, keeping what updating its message needs."""
         watcher = self._deps.watcher
@@ -99,7 +122,7 @@ class PinFormSubmitted:
         shown = PinMessage(
             pin=pin,
             name=request.name,
-            language=self._settings.customer_language,
+            language=language,
             sms_number=request.sms_number,
             shared=False,
             buttons=self._buttons(finished.audit_id, pin, request),
@@ -118,14 +141,19 @@ class PinFormSubmitted:
         return PinButtons(audit_id, pin.code, request.name, number, request.sms_language).to_value()
 
     def _message(
-        self, who: Requester, request: PinRequest, outcome: Outcome, audit_id: int | None
+        self,
+        who: Requester,
+        policy: Policy,
+        request: PinRequest,
+        outcome: Outcome,
+        audit_id: int | None,
     ) -> Message:
         settings = self._settings
         if isinstance(outcome, Pin):
             message = pin_ready(
                 outcome,
                 name=request.name,
-                language=settings.customer_language,
+                language=policy.customer_language,
                 sms_number=request.sms_number,
                 buttons=self._buttons(audit_id, outcome, request),
             )
@@ -221,7 +249,7 @@ class ConnectFormSubmitted:
 
     def _connect(self, client: WebClient, who: Requester, view_id: str, code: str) -> None:
         try:
-            account = self._deps.accounts.connect_with_code(who.team_id, who.user_id, code)
+            account = self._deps.accounts.connect_with_code(who, code)
         except RescueError as error:
             logger.info("Connecting user=%s failed: %s", who.user_id, type(error).__name__)
             outcome = notice_modal(texts.CONNECT_FAILED_TITLE, connect_failure(error))
@@ -233,3 +261,71 @@ class ConnectFormSubmitted:
             outcome = notice_modal(texts.CONNECT_DONE_TITLE, connected_text(account))
         update_view(client, view_id, outcome)
         refresh_home(self._deps, who)
+
+
+class SettingsFormSubmitted:
+    """A workspace admin's new settings: checked inline, then saved, audited and shown."""
+
+    def __init__(self, deps: SlackDeps) -> None:
+        self._deps = deps
+
+    def handle(
+        self, ack: Ack, context: BoltContext, view: dict[str, Any], client: WebClient
+    ) -> None:
+        """Inline errors, or a 'saving' view at once and the outcome when saved.
+
+        Whose settings, and whether they may change them, come from the signed request and
+        from Slack, never from the view: a forged submission changes nothing.
+        """
+        who, lookups = requester(context), request_lookups(self._deps, context)
+        reason = admin_refusal(self._deps, who, lookups)
+        if reason is not None:
+            logger.info("Settings not changed for user=%s: refused", who.user_id)
+            refused = notice_modal(admin_words.NOT_ADMIN_TITLE, reason)
+            ack(response_action="update", view=refused)
+            return
+        policies, fields = self._deps.policies, self._deps.settings.fields
+        try:
+            current = policies.for_(who)
+        except StoreError as error:
+            failed = notice_modal(admin_words.NOT_SAVED_TITLE, store_failure(error))
+            ack(response_action="update", view=failed)
+            return
+        new, errors = read_admin_form(dig(view, "state", "values"), current, fields)
+        if new is not None:
+            errors = admin_errors(
+                policies.problems(new),
+                fields=self._deps.settings.visible_fields,
+                max_audit_days=policies.max_audit_days,
+                label_limit=policies.label_limit,
+            )
+        if new is None or errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack(response_action="update", view=notice_modal(admin_words.TITLE, admin_words.SAVING))
+        view_id = str(dig(view, "id") or "")
+        self._deps.background(lambda: self._save(client, who, lookups, view_id, new))
+
+    def _save(
+        self, client: WebClient, who: Requester, lookups: Lookups, view_id: str, new: Policy
+    ) -> None:
+        try:
+            change = self._deps.policies.change(who, new)
+        except InvalidPolicy:
+            # Checked before the ack; only settings changed meanwhile by the deployment land here.
+            update_view(
+                client, view_id, notice_modal(admin_words.NOT_SAVED_TITLE, admin_words.UNUSABLE)
+            )
+            return
+        except StoreError as error:
+            logger.warning("Settings of user=%s's workspace not saved: %s", who.user_id, error)
+            update_view(
+                client, view_id, notice_modal(admin_words.NOT_SAVED_TITLE, store_failure(error))
+            )
+            return
+        logger.info(
+            "Workspace settings changed by user=%s: %s", who.user_id, ", ".join(change.changed)
+        )
+        said = admin_words.SAVED if change.changed else admin_words.UNCHANGED
+        update_view(client, view_id, notice_modal(admin_words.SAVED_TITLE, said))
+        refresh_home(self._deps, who, lookups)
