@@ -90,6 +90,8 @@ class Lenspin:
     pins: PinService
     background: ThreadPoolExecutor
     purger: AuditPurger
+    # Each workspace's settings (the environment's, with one workspace).
+    policies: Policies
     # The connect page's links and what tells Slack of a connection; None without the page.
     connect_links: ConnectLinks | None = None
     connected: Callable[[Requester, Account], None] = lambda who, account: None
@@ -202,6 +204,7 @@ def create_app(
         connect_links=connect_links,
         connected=lambda who, account: tell_connected(deps, who, account),
         watcher=watcher,
+        policies=policies,
     )
 
 

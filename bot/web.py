@@ -175,7 +175,7 @@ def create_application() -> WSGIApplication:
     page = (
         ConnectPage(
             lenspin.connect_links,
-            shared_code=bool(settings.rescue_auth_code),
+            shared_code=lambda who: bool(lenspin.policies.for_(who).shared_code),
             on_connected=lenspin.connected,
         )
         if lenspin.connect_links is not None

@@ -53,10 +53,11 @@ class ConnectPage:
         self,
         links: ConnectLinks,
         *,
-        shared_code: bool,
+        shared_code: Callable[[Requester], bool],
         on_connected: Callable[[Requester, Account], None],
     ) -> None:
         self._links = links
+        # Whether the link's workspace has a shared code (its account's password is refused).
         self._shared_code = shared_code
         # Tells the technician in Slack too (bot.slack.flows.tell_connected).
         self._on_connected = on_connected
@@ -144,7 +145,7 @@ class ConnectPage:
             password_note=page_texts.PASSWORD_NOTE,
             shared_note=(
                 render.fragment("note", text=page_texts.SHARED_NOTE)
-                if self._shared_code
+                if self._shared_code(link.requester)
                 else Html("")
             ),
             password_submit=page_texts.PASSWORD_SUBMIT,

@@ -31,7 +31,7 @@ def page_of(bot: InProcessBot) -> ConnectPage:
     assert bot.lenspin.connect_links is not None
     return ConnectPage(
         bot.lenspin.connect_links,
-        shared_code=bool(bot.settings.rescue_auth_code),
+        shared_code=lambda who: bool(bot.settings.rescue_auth_code),
         on_connected=bot.lenspin.connected,
     )
 

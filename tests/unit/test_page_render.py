@@ -179,7 +179,7 @@ class Site:
         self.connected: list[tuple[Requester, Account]] = []
         self.page = ConnectPage(
             self.links,
-            shared_code=shared_code,
+            shared_code=lambda who: shared_code,
             on_connected=lambda who, account: self.connected.append((who, account)),
         )
 
