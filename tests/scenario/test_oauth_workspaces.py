@@ -53,10 +53,11 @@ def token_of(slack: FakeSlack, team_id: str | None = None, *, enterprise_id: str
     return made.bot_token
 
 
-def uninstall(slack: FakeSlack, bot: InProcessBot, **where: str) -> None:
-    """Uninstall lenspin as Slack does (tokens revoked, then its signed events), each acked."""
+def uninstall(slack: FakeSlack, bot: InProcessBot, *, enterprise_id: str | None = None) -> None:
+    """Uninstall lenspin from the stand-in's own workspace (or with enterprise_id, that org) as
+    Slack does: tokens revoked, then its signed events, each acked."""
     with WsgiApp(bot.web) as served:
-        answers = slack.uninstall(served.url + SLACK_PATH, **where)
+        answers = slack.uninstall(served.url + SLACK_PATH, enterprise_id=enterprise_id)
     assert [(a.status, a.body) for a in answers] == [(200, ""), (200, "")]
 
 

@@ -18,12 +18,13 @@ from bot.domain import Workspace
 from tests.support.connect_page import Page
 from tests.support.standins import FakeSlack
 
+# A WSGI app in this process (lenspin's WSGIApplication), called as a server calls it.
+WsgiCall = Callable[..., Iterable[bytes]]
+
 # LENSPIN_PUBLIC_URL serving several workspaces: only the browser, never Slack, goes there.
 PUBLIC_URL = "https://lenspin.example.com"
 # Bolt's cookie holding the state of an install begun in this browser.
 STATE_COOKIE = "slack-app-oauth-state"
-
-WsgiApp = Callable[..., Iterable[bytes]]
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Browsed:
 
 
 def browse(
-    app: WsgiApp, path: str, query: str = "", *, cookie: str = "", method: str = "GET"
+    app: WsgiCall, path: str, query: str = "", *, cookie: str = "", method: str = "GET"
 ) -> Browsed:
     """One request from a browser to a WSGI app in this process."""
     environ: dict[str, Any] = {
@@ -85,14 +86,14 @@ class Started:
         return parse_qs(urlsplit(self.url).query)["state"][0]
 
 
-def start_install(web: WsgiApp) -> Started:
+def start_install(web: WsgiCall) -> Started:
     """Open lenspin's 'Add to Slack' page, as an admin's browser does."""
     answer = browse(web, INSTALL_PATH)
     (cookie,) = answer.cookies
     return Started(add_to_slack_url(answer), cookie.split(";", 1)[0])
 
 
-def come_back(web: WsgiApp, cookie: str, **query: str) -> Browsed:
+def come_back(web: WsgiCall, cookie: str, **query: str) -> Browsed:
     """Slack's redirect to /slack/oauth_redirect, in the browser that began the install."""
     return browse(web, OAUTH_REDIRECT_PATH, urlencode(query), cookie=cookie)
 
@@ -105,7 +106,7 @@ def authorize(url: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
 
 
-def install(web: WsgiApp, slack: FakeSlack, workspace: Workspace) -> Browsed:
+def install(web: WsgiCall, slack: FakeSlack, workspace: Workspace) -> Browsed:
     """Install lenspin in workspace (with no team: org-wide, through one of the org's) as an
     admin does: lenspin's 'Add to Slack' page, Slack's authorize step, and back."""
     team_id = workspace.team_id or next(
