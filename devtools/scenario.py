@@ -1,15 +1,11 @@
-"""A technician's steps as Slack delivers them: commands, modals, clicks and events."""
+"""A technician's steps as Slack delivers them from their workspace: commands, modals, clicks."""
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import requests
 
 from devtools.fake_slack import AppResponse, FakeSlack
 
@@ -30,12 +26,16 @@ def open_pin_modal(
     *,
     user_id: str,
     text: str = "",
-    channel_id: str = "C0GENERAL",
+    channel_id: str | None = None,
+    team_id: str | None = None,
     timeout: float = 5.0,
 ) -> OpenedModal:
-    """Send /lenspin and wait until the app opens a modal with that command's trigger."""
+    """Send /lenspin and wait until the app opens a modal with that command's trigger.
+
+    channel_id None: the workspace's general channel; team_id None: the user's workspace.
+    """
     ack, trigger_id, response_url = slack.send_command(
-        events_url, user_id=user_id, text=text, channel_id=channel_id
+        events_url, user_id=user_id, text=text, channel_id=channel_id, team_id=team_id
     )
     if ack.status != 200:
         raise AssertionError(f"/lenspin answered {ack.status}: {ack.body}")
@@ -57,35 +57,31 @@ def submit_pin_modal(
     return slack.submit_view(events_url, opened.view, user_id=user_id, values=values)
 
 
-def send_event(slack: FakeSlack, events_url: str, event: dict[str, Any]) -> requests.Response:
-    """Deliver an Events API event_callback as Slack does: JSON, signed."""
-    body = json.dumps(
-        {
-            "token": "fake-verification-token",
-            "team_id": slack.team_id,
-            "api_app_id": slack.api_app_id,
-            "event": {"event_ts": f"{time.time():.6f}", **event},
-            "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()),
-        }
-    ).encode()
-    headers = slack.signed_headers(body, content_type="application/json")
-    return requests.post(events_url, data=body, headers=headers, timeout=10)
+def _from(slack: FakeSlack, user_id: str, team_id: str | None) -> tuple[dict[str, Any], str]:
+    """What a payload from user_id carries (team, user, enterprise...), and their workspace's id.
+
+    team_id None: the user's workspace (where they were added or first acted), else the default.
+    """
+    fields = slack.payload_fields(user_id, team_id=team_id)
+    return fields, str(fields["team"]["id"])
 
 
 def click(
-    slack: FakeSlack, events_url: str, *, user_id: str, action_id: str, view: dict[str, Any]
+    slack: FakeSlack,
+    events_url: str,
+    *,
+    user_id: str,
+    action_id: str,
+    view: dict[str, Any],
+    team_id: str | None = None,
 ) -> AppResponse:
     """Click a button in a view (a Home tab or a modal), as Slack sends block_actions."""
+    fields, team = _from(slack, user_id, team_id)
     payload = {
         "type": "block_actions",
-        "team": {"id": slack.team_id, "domain": slack.team_domain},
-        "user": {"id": user_id, "username": user_id, "name": user_id, "team_id": slack.team_id},
-        "api_app_id": slack.api_app_id,
-        "token": "fake-verification-token",
+        **fields,
         "container": {"type": "view", "view_id": view.get("id", "")},
-        "trigger_id": slack.new_trigger_id(),
+        "trigger_id": slack.new_trigger_id(team_id=team),
         "view": view,
         "actions": [
             {"action_id": action_id, "block_id": "b", "type": "button", "action_ts": "1.0"}
@@ -102,37 +98,39 @@ def message_shortcut(
     callback_id: str,
     channel_id: str,
     message: dict[str, Any],
+    team_id: str | None = None,
 ) -> tuple[AppResponse, str]:
     """Run a message shortcut on message, as Slack sends it; return the answer and response_url."""
-    response_url = slack.new_response_url(user_id, channel_id)
+    fields, team = _from(slack, user_id, team_id)
+    response_url = slack.new_response_url(user_id, channel_id, team_id=team)
     payload = {
         "type": "message_action",
         "callback_id": callback_id,
-        "trigger_id": slack.new_trigger_id(),
+        "trigger_id": slack.new_trigger_id(team_id=team),
         "response_url": response_url,
-        "team": {"id": slack.team_id, "domain": slack.team_domain},
-        "user": {"id": user_id, "username": user_id, "team_id": slack.team_id},
+        **fields,
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "message_ts": message["ts"],
         "message": {"type": "message", **message},
-        "token": "fake-verification-token",
-        "is_enterprise_install": False,
     }
     return slack.send_payload(events_url, payload), response_url
 
 
 def global_shortcut(
-    slack: FakeSlack, events_url: str, *, user_id: str, callback_id: str
+    slack: FakeSlack,
+    events_url: str,
+    *,
+    user_id: str,
+    callback_id: str,
+    team_id: str | None = None,
 ) -> AppResponse:
     """Run a global shortcut, as Slack sends it (no channel, no response_url)."""
+    fields, team = _from(slack, user_id, team_id)
     payload = {
         "type": "shortcut",
         "callback_id": callback_id,
-        "trigger_id": slack.new_trigger_id(),
-        "team": {"id": slack.team_id, "domain": slack.team_domain},
-        "user": {"id": user_id, "username": user_id, "team_id": slack.team_id},
-        "token": "fake-verification-token",
-        "is_enterprise_install": False,
+        "trigger_id": slack.new_trigger_id(team_id=team),
+        **fields,
     }
     return slack.send_payload(events_url, payload)
 
@@ -145,6 +143,7 @@ def click_in_message(
     channel_id: str,
     message: dict[str, Any],
     action_id: str,
+    team_id: str | None = None,
 ) -> tuple[AppResponse, str]:
     """Click a button in an (ephemeral) message lenspin sent; return the answer and response_url."""
     button = next(
@@ -154,20 +153,18 @@ def click_in_message(
         for e in block["elements"]
         if e.get("action_id") == action_id
     )
-    response_url = slack.new_response_url(user_id, channel_id)
+    fields, team = _from(slack, user_id, team_id)
+    response_url = slack.new_response_url(user_id, channel_id, team_id=team)
     payload = {
         "type": "block_actions",
-        "team": {"id": slack.team_id, "domain": slack.team_domain},
-        "user": {"id": user_id, "username": user_id, "team_id": slack.team_id},
-        "api_app_id": slack.api_app_id,
-        "token": "fake-verification-token",
+        **fields,
         "container": {
             "type": "message",
             "message_ts": "1700000000.000100",
             "channel_id": channel_id,
             "is_ephemeral": True,
         },
-        "trigger_id": slack.new_trigger_id(),
+        "trigger_id": slack.new_trigger_id(team_id=team),
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "response_url": response_url,
         "actions": [

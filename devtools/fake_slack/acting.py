@@ -84,6 +84,39 @@ class ActingAsSlack:
         team = self._to_app.team_for(user_id, team_id)
         return self._to_app.payload_fields(user_id, team)
 
+    def command_body(
+        self,
+        *,
+        user_id: str,
+        text: str = "",
+        command: str = "/lenspin",
+        channel_id: str | None = None,
+        channel_name: str = "general",
+        user_name: str | None = None,
+        team_id: str | None = None,
+    ) -> tuple[bytes, str, str]:
+        """A slash command's form body as Slack sends it; returns (body, trigger_id, response_url).
+
+        For an app driven in-process; send_command POSTs it. channel_id None: the workspace's
+        general channel (general_channel()).
+        """
+        team = self._to_app.team_for(user_id, team_id)
+        channel = channel_id or self.general_channel(team.team_id)
+        response_url = self.new_response_url(user_id, channel, team_id=team.team_id)
+        trigger_id = self.new_trigger_id(team_id=team.team_id)
+        fields = self._to_app.command_fields(
+            team=team,
+            user_id=user_id,
+            text=text,
+            command=command,
+            channel_id=channel,
+            channel_name=channel_name,
+            user_name=user_name,
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        return urlencode(fields).encode(), trigger_id, response_url
+
     def send_command(
         self,
         app_url: str,
@@ -103,27 +136,17 @@ class ActingAsSlack:
 
         channel_id None: the workspace's general channel (general_channel()).
         """
-        team = self._to_app.team_for(user_id, team_id)
-        channel = channel_id or self.general_channel(team.team_id)
-        response_url = self.new_response_url(user_id, channel, team_id=team.team_id)
-        trigger_id = self.new_trigger_id(team_id=team.team_id)
-        fields = self._to_app.command_fields(
-            team=team,
+        body, trigger_id, response_url = self.command_body(
             user_id=user_id,
             text=text,
             command=command,
-            channel_id=channel,
+            channel_id=channel_id,
             channel_name=channel_name,
             user_name=user_name,
-            response_url=response_url,
-            trigger_id=trigger_id,
+            team_id=team_id,
         )
         response = self._to_app.send_signed(
-            app_url,
-            urlencode(fields).encode(),
-            timeout=timeout,
-            timestamp=timestamp,
-            signing_secret=signing_secret,
+            app_url, body, timeout=timeout, timestamp=timestamp, signing_secret=signing_secret
         )
         return response, trigger_id, response_url
 
@@ -168,6 +191,16 @@ class ActingAsSlack:
             raise TypeError(f"send_payload() got unexpected keyword arguments {sorted(unknown)}")
         return self._to_app.send_payload(app_url, payload, timeout=timeout, **sign_kwargs)
 
+    def event_body(self, event: Mapping[str, Any], *, team_id: str | None = None) -> bytes:
+        """An Events API event_callback from team_id (None: the default workspace), as JSON.
+
+        For an app driven in-process; send_event POSTs it. It names the install serving the
+        workspace (authorizations), as Slack's does.
+        """
+        with self._cond:
+            team = self._state.teams.get(team_id)
+        return self._to_app.event_body(event, team=team)
+
     def send_event(
         self,
         app_url: str,
@@ -181,12 +214,9 @@ class ActingAsSlack:
 
         The body says which install it is for (authorizations), as Slack's does.
         """
-        with self._cond:
-            team = self._state.teams.get(team_id)
-        body = self._to_app.event_body(event, team=team)
         return self._to_app.send_signed(
             app_url,
-            body,
+            self.event_body(event, team_id=team_id),
             timeout=timeout,
             signing_secret=signing_secret,
             content_type="application/json",

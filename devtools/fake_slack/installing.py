@@ -5,6 +5,7 @@ installed now."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from devtools.fake_slack.app_requests import AppRequests
@@ -82,14 +83,23 @@ class InstallControls:
         team_id: str | None = None,
         admin: bool = False,
         owner: bool = False,
+        org_admin: bool = False,
+        org_owner: bool = False,
+        also_in: Sequence[str] = (),
+        deleted: bool = False,
     ) -> None:
         """Give users.info (and payloads) a user's details, workspace and role.
 
-        team_id None: the workspace the user already acted in, else the default one.
+        team_id None: the workspace the user already acted in, else the default one. admin and
+        owner are roles in that workspace (an owner is an admin too, as in Slack); org_admin and
+        org_owner in its Enterprise Grid org, which Slack tells apart. also_in: other workspaces
+        of the org the user is a member of (tokens there see them, requests may come from there).
+        deleted: a deactivated account.
         """
         with self._cond:
             teams = self._state.teams
             team = teams.get(team_id) if team_id else teams.user_team(user_id)
+            teams.place_user(user_id, team, tuple(also_in))
             user = self._state.user_object(
                 user_id,
                 team=team,
@@ -99,8 +109,11 @@ class InstallControls:
                 email=email,
                 admin=admin,
                 owner=owner,
+                org_admin=org_admin,
+                org_owner=org_owner,
+                also_in=tuple(also_in),
+                deleted=deleted,
             )
-            teams.place_user(user_id, team)
             self._state.users[user_id] = user
 
     # --- installing ----------------------------------------------------------------------------
@@ -119,12 +132,44 @@ class InstallControls:
         script, the default workspace's default installer approves (or the team= one's).
         """
         with self._cond:
-            team = self._state.teams.get(team_id)
-            if org_wide and not team.enterprise_id:
-                raise ValueError(f"{team.team_id} belongs to no enterprise: no org-wide install")
-            installer = user_id or self._state.admit_default_installer(team)
-            self._state.teams.claim_user(installer, team)
+            team, installer = self._approver(team_id, user_id, org_wide=org_wide)
             self._state.oauth.approvals.append(Approval(team.team_id, installer, org_wide))
+
+    def install(
+        self,
+        team_id: str | None = None,
+        *,
+        scopes: Sequence[str],
+        user_id: str | None = None,
+        org_wide: bool = False,
+    ) -> InstallRecord:
+        """Install the app in team_id (None: the default workspace) at once, with a new token.
+
+        What an approved authorize visit and the code's exchange leave, without either: for
+        tests of what follows an install (tokens an app keeps, refreshes, uninstalls). Token
+        rotation applies when it is on; user_id and org_wide are as for next_install.
+        """
+        with self._cond:
+            team, installer = self._approver(team_id, user_id, org_wide=org_wide)
+            install, _token = self._state.installs.install(
+                team,
+                org_wide=org_wide,
+                installer_user_id=installer,
+                scopes=tuple(scopes),
+                grant=self._state.install_grant(team, org_wide=org_wide),
+            )
+            return self._state.installs.record(install)
+
+    def _approver(
+        self, team_id: str | None, user_id: str | None, *, org_wide: bool
+    ) -> tuple[Team, str]:
+        """The workspace an install is made from and who approves it; call with the lock held."""
+        team = self._state.teams.get(team_id)
+        if org_wide and not team.enterprise_id:
+            raise ValueError(f"{team.team_id} belongs to no enterprise: no org-wide install")
+        installer = user_id or self._state.admit_default_installer(team)
+        self._state.teams.claim_user(installer, team)
+        return team, installer
 
     def deny_next_install(self) -> None:
         """The next authorize visit is cancelled: the app gets error=access_denied."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from devtools.fake_slack.server import HTML_CONTENT_TYPE, Reply
-from devtools.fake_slack.workspaces import Grant, Team, stable_id
+from devtools.fake_slack.workspaces import Team
 
 if TYPE_CHECKING:
     from devtools.fake_slack.installs import Install
@@ -181,7 +181,7 @@ class OAuth:
             org_wide=code.org_wide,
             installer_user_id=code.user_id,
             scopes=code.scopes,
-            grant=self._grant_for(code.team, org_wide=code.org_wide),
+            grant=self.state.install_grant(code.team, org_wide=code.org_wide),
         )
         answer = self._token_answer(install, token)
         answer["authed_user"] = {"id": code.user_id}
@@ -216,13 +216,6 @@ class OAuth:
             answer["expires_in"] = expires_in
             answer["refresh_token"] = install.refresh_token
         return answer
-
-    def _grant_for(self, team: Team, *, org_wide: bool) -> Grant:
-        """The bot of an install: the default workspace keeps the fake's bot user."""
-        if org_wide:
-            owner = team.enterprise_id
-            return Grant("", owner, stable_id("U", owner, "bot"), stable_id("B", owner, "bot"))
-        return self.state.bot_grant(team)
 
 
 def _split(scopes: str) -> tuple[str, ...]:

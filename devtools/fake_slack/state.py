@@ -152,6 +152,13 @@ class SlackState:
         )
         return Grant(team.team_id, team.enterprise_id, bot_user_id, bot_id)
 
+    def install_grant(self, team: Team, *, org_wide: bool) -> Grant:
+        """The bot of an install in team, or org-wide in its org (a bot of the org's own)."""
+        if org_wide:
+            owner = team.enterprise_id
+            return Grant("", owner, stable_id("U", owner, "bot"), stable_id("B", owner, "bot"))
+        return self.bot_grant(team)
+
     def admit_default_installer(self, team: Team) -> str:
         """The made-up admin who installs in team when no test named one; hold cond."""
         installer = default_installer(team)
@@ -226,8 +233,16 @@ class SlackState:
         email: str | None = None,
         admin: bool = False,
         owner: bool = False,
+        org_admin: bool = False,
+        org_owner: bool = False,
+        also_in: tuple[str, ...] = (),
+        deleted: bool = False,
     ) -> dict[str, Any]:
-        """A users.info user of team (None: theirs), with made-up details where none are given."""
+        """A users.info user of team (None: theirs), with made-up details where none are given.
+
+        admin, owner: their role in the workspace; org_admin, org_owner: in its Enterprise Grid
+        org (enterprise_user), which they are a member of the also_in workspaces of too.
+        """
         if team is None:
             with self.cond:
                 team = self.teams.user_team(user_id)
@@ -243,7 +258,7 @@ class SlackState:
             "team_id": team.team_id,
             "name": name,
             "real_name": real_name,
-            "deleted": False,
+            "deleted": deleted,
             "is_bot": False,
             # Slack's roles: an owner is also an admin; the primary owner is the owner here.
             "is_admin": admin or owner,
@@ -257,8 +272,8 @@ class SlackState:
                 "id": user_id,
                 "enterprise_id": team.enterprise_id,
                 "enterprise_name": team.enterprise_name,
-                "is_admin": admin or owner,
-                "is_owner": owner,
-                "teams": [team.team_id],
+                "is_admin": org_admin or org_owner,
+                "is_owner": org_owner,
+                "teams": [team.team_id, *also_in],
             }
         return user

@@ -62,6 +62,8 @@ class Teams:
         # Team id of each user and channel Slack has seen; a channel first used by an org-wide
         # token belongs to its enterprise (by enterprise id) and so to every team of it.
         self._user_team: dict[str, str] = {}
+        # The other workspaces of their Enterprise Grid org each user is also a member of.
+        self._also_in: dict[str, tuple[str, ...]] = {}
         self._channel_owner: dict[str, str] = {}
 
     # --- teams -----------------------------------------------------------------------------------
@@ -123,14 +125,22 @@ class Teams:
         """True once a user was added or acted in some workspace."""
         return user_id in self._user_team
 
-    def place_user(self, user_id: str, team: Team) -> None:
-        """Say the user belongs to team (add_user)."""
+    def place_user(self, user_id: str, team: Team, also_in: tuple[str, ...] = ()) -> None:
+        """Say the user belongs to team, and is a member of its org's also_in too (add_user)."""
+        for other in also_in:
+            if self.get(other).enterprise_id != team.enterprise_id or not team.enterprise_id:
+                raise ValueError(f"{other} is no other workspace of {team.team_id}'s org")
         self._user_team[user_id] = team.team_id
+        self._also_in[user_id] = also_in
+
+    def memberships(self, user_id: str) -> tuple[str, ...]:
+        """The workspaces the user is a member of: theirs first, then the rest of their org's."""
+        return (self.user_team(user_id).team_id, *self._also_in.get(user_id, ()))
 
     def claim_user(self, user_id: str, team: Team) -> None:
         """A request is sent as user_id from team: they belong to it; ValueError if elsewhere."""
         known = self._user_team.setdefault(user_id, team.team_id)
-        if known != team.team_id:
+        if team.team_id not in self.memberships(user_id):
             raise ValueError(
                 f"user {user_id} belongs to workspace {known}, so Slack never sends a request "
                 f"as them from {team.team_id} (user ids are unique across workspaces)"
@@ -176,8 +186,8 @@ class Teams:
         return team is not None and team.enterprise_id == grant.enterprise_id
 
     def sees_user(self, grant: Grant, user_id: str) -> bool:
-        """True when the grant's bot can see the user."""
-        return self.covers(grant, self.user_team(user_id).team_id)
+        """True when the grant's bot can see the user (a member of a workspace it acts on)."""
+        return any(self.covers(grant, team_id) for team_id in self.memberships(user_id))
 
     def _owner_in_team(self, owner: str, team: Team) -> bool:
         return owner == team.team_id or bool(team.enterprise_id and owner == team.enterprise_id)

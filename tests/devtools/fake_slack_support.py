@@ -6,11 +6,8 @@ import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import ThreadingMixIn
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
@@ -19,10 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from devtools.fake_slack import FakeSlack
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+from tests.support.served import Served
 
 REDIRECT = "http://127.0.0.1:9/slack/oauth_redirect"
 SCOPES = "commands,chat:write,users:read,users:read.email"
@@ -93,7 +87,7 @@ class Received:
         return {k: v[-1] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
 
 
-class AppSink:
+class AppSink(Served):
     """Answers 200 to every POST and keeps it; a context manager, serving meanwhile."""
 
     def __init__(self) -> None:
@@ -114,25 +108,9 @@ class AppSink:
             def log_message(self, format: str, *args: Any) -> None:
                 """Keep request lines out of the test output."""
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/slack/events"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}
-        )
-
-    def __enter__(self) -> AppSink:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+        super().__init__(server)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
         """The first count requests, waiting for them."""
@@ -149,53 +127,3 @@ class AppSink:
             if not verifier.is_valid_request(request.body, request.headers):
                 raise AssertionError("a request to the app is not signed as Slack signs")
         return [request.json() for request in received]
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep request lines out of the test output."""
-
-
-class WsgiApp:
-    """A WSGI app served on loopback while the context lasts; set app before requests come.
-
-    The port is bound first, so an app that needs its own URL (an OAuth redirect) can be built.
-    """
-
-    def __init__(self) -> None:
-        self.app: WSGIApplication | None = None
-        self._server = make_server(
-            "127.0.0.1",
-            0,
-            self._serve,
-            server_class=_ThreadingWSGIServer,
-            handler_class=_QuietHandler,
-        )
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._serve_forever, name="wsgi-app", daemon=True)
-
-    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if self.app is None:
-            raise RuntimeError("WsgiApp: no app set")
-        return self.app(environ, start_response)
-
-    def _serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.01)
-
-    def __enter__(self) -> WsgiApp:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()

@@ -18,7 +18,7 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 from devtools.fake_slack import FakeSlack
-from tests.devtools.fake_slack_support import WsgiApp
+from tests.support.served import WsgiApp
 
 MODAL = {
     "type": "modal",
@@ -65,6 +65,9 @@ def distributed(fake: FakeSlack, tmp_path: Path) -> Iterator[Distributed]:
         app = App(
             signing_secret=fake.signing_secret,
             client=WebClient(base_url=fake.api_url),
+            # Listeners finish before Bolt answers: once the fake's uninstall has its answers,
+            # the app has forgotten the install (else the test would race Bolt's threads).
+            process_before_response=True,
             # Given to App itself, the store's authorize refreshes tokens through this client
             # (OAuthSettings' own would call slack.com).
             installation_store=store,

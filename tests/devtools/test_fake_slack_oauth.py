@@ -188,6 +188,34 @@ def test_an_org_wide_install_acts_on_every_team_of_its_org(fake: FakeSlack) -> N
     assert record.org_wide
 
 
+def test_an_install_made_at_once_is_the_one_oauth_would_leave(fake: FakeSlack) -> None:
+    fake.enable_token_rotation(lifetime=3600.0)
+    record = fake.install("T0SECOND", scopes=SCOPES.split(","), user_id="U0BOSS2")
+    assert fake.installation("T0SECOND") == record
+    assert (record.installer_user_id, record.scopes) == ("U0BOSS2", tuple(SCOPES.split(",")))
+    assert record.refresh_token.startswith("xoxe-1-")
+    # Its token is of that workspace only, and rotates like one made through the authorize page.
+    client = WebClient(token=record.bot_token, base_url=fake.api_url)
+    tested = client.auth_test()
+    assert (tested["team_id"], tested["user_id"]) == ("T0SECOND", record.bot_user_id)
+    client_credentials = {"client_id": fake.client_id, "client_secret": fake.client_secret}
+    refresh = {"grant_type": "refresh_token", "refresh_token": record.refresh_token}
+    refreshed = exchange(fake, **client_credentials, **refresh)
+    assert refreshed["team"]["id"] == "T0SECOND"
+    org = fake.install("T0GRIDB", scopes=["commands"], org_wide=True)
+    assert (org.enterprise_id, org.team_id, org.installer_user_id) == (
+        "E0GRID",
+        "",
+        fake.default_installer("T0GRIDB"),
+    )
+    assert fake.installation(enterprise_id="E0GRID") == org
+    with pytest.raises(ValueError, match="no enterprise"):
+        fake.install("T0SECOND", scopes=["commands"], org_wide=True)
+    # No authorize visit and no exchange were made for either.
+    assert fake.authorize_requests == []
+    assert fake.calls_to("oauth.v2.access")[0].args["grant_type"] == "refresh_token"
+
+
 def test_an_org_wide_install_needs_an_org(fake: FakeSlack) -> None:
     with pytest.raises(ValueError, match="no enterprise"):
         fake.next_install("T0SECOND", user_id="U0X", org_wide=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from slack_sdk import WebClient
@@ -71,6 +73,30 @@ def test_users_have_a_workspace_and_a_role(fake: FakeSlack, home: WebClient) -> 
         False,
     )
     assert "enterprise_user" not in nobody
+
+
+def test_an_org_tells_its_own_roles_and_members_of_several_workspaces_apart(
+    fake: FakeSlack,
+) -> None:
+    fake.add_user("W0WSADMIN", team_id="T0GRIDA", admin=True, also_in=["T0GRIDB"])
+    fake.add_user("W0ORGADMIN", team_id="T0GRIDA", org_admin=True)
+    fake.add_user("W0GONE", team_id="T0GRIDB", owner=True, org_owner=True, deleted=True)
+    org = installed_client(fake, "T0GRIDA", org_wide=True)
+    ws_admin = org.users_info(user="W0WSADMIN")["user"]
+    assert (ws_admin["is_admin"], ws_admin["enterprise_user"]["is_admin"]) == (True, False)
+    assert ws_admin["enterprise_user"]["teams"] == ["T0GRIDA", "T0GRIDB"]
+    org_admin = org.users_info(user="W0ORGADMIN")["user"]
+    assert (org_admin["is_admin"], org_admin["enterprise_user"]["is_admin"]) == (False, True)
+    gone = org.users_info(user="W0GONE")["user"]
+    assert gone["deleted"] is True
+    assert (gone["enterprise_user"]["is_owner"], gone["is_primary_owner"]) == (True, True)
+    # A member of two of the org's workspaces is seen by either's token, and acts from either.
+    only_b = installed_client(fake, "T0GRIDB")
+    assert only_b.users_info(user="W0WSADMIN")["user"]["team_id"] == "T0GRIDA"
+    assert fake.payload_fields("W0WSADMIN", team_id="T0GRIDB")["user"]["team_id"] == "T0GRIDB"
+    assert error_of(lambda: only_b.users_info(user="W0ORGADMIN")) == "user_not_found"
+    with pytest.raises(ValueError, match="no other workspace"):
+        fake.add_user("U0SOLO", team_id="T0SECOND", also_in=["T0GRIDA"])
 
 
 def test_a_user_belongs_to_the_workspace_they_first_acted_in(fake: FakeSlack) -> None:
@@ -228,3 +254,20 @@ def test_interactivity_payloads_carry_the_workspace_and_org(fake: FakeSlack) -> 
     )
     with pytest.raises(ValueError, match="no workspace"):
         fake.payload_fields("U0X", team_id="T0NOWHERE")
+
+
+def test_unsent_requests_are_those_the_senders_post(fake: FakeSlack, sink: AppSink) -> None:
+    body, trigger, url = fake.command_body(user_id=SECOND_USER, text="help")
+    form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
+    assert (form["team_id"], form["text"]) == ("T0SECOND", "help")
+    assert (form["trigger_id"], form["response_url"]) == (trigger, url)
+    installed_client(fake, "T0SECOND")
+    event = {"type": "app_home_opened", "user": SECOND_USER, "event_ts": "1.0"}
+    unsent = json.loads(fake.event_body(event, team_id="T0SECOND"))
+    fake.send_event(sink.url, event, team_id="T0SECOND")
+    (sent,) = sink.signed(fake.signing_secret, 1)
+    installed = fake.installation("T0SECOND")
+    assert installed is not None
+    for body_of in (unsent, sent):
+        assert (body_of["team_id"], body_of["event"]) == ("T0SECOND", event)
+        assert body_of["authorizations"][0]["user_id"] == installed.bot_user_id

@@ -30,7 +30,6 @@ from tests.support import (
     fresh_database,
     open_pin_modal,
     run_bot,
-    send_event,
     submit_pin_modal,
 )
 
@@ -165,10 +164,10 @@ def test_history_shows_the_techs_own_requests_newest_first(w: World) -> None:
 
 
 def test_the_home_tab_shows_status_history_and_opens_the_connect_form(w: World, user: str) -> None:
-    answer = send_event(
-        w.slack, w.web.events_url, {"type": "app_home_opened", "user": user, "tab": "home"}
+    answer = w.slack.send_event(
+        w.web.events_url, {"type": "app_home_opened", "user": user, "tab": "home"}
     )
-    assert answer.status_code == 200
+    assert answer.status == 200
     published = w.slack.wait_for_call("views.publish").args
     assert published["user_id"] == user
     home = published["view"]

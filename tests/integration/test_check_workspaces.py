@@ -1,8 +1,8 @@
 """`python -m bot check` serving several workspaces: the OAuth client, the pages, the installs.
 
 The OAuth client is checked against a loopback server answering oauth.v2.access as Slack
-does (Basic auth, invalid_code for a code it never issued); the installs come from a small
-WorkspaceStore here.
+does (Basic auth, invalid_code for a code it never issued); the installs come from the in-memory
+store (tests/support/doubles.py), and for every line at once from a migrated database.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -25,7 +25,8 @@ from bot.check import check_installs, check_oauth_client, check_public_url, desc
 from bot.config import Settings
 from bot.domain import Installation, StoreUnavailable, Workspace
 from bot.store import Keyring, Store
-from tests.support import ENCRYPTION_KEY, fresh_database
+from tests.support import ENCRYPTION_KEY, MemoryStore, fresh_database
+from tests.support.doubles import installation
 
 CLIENT_ID = "1234567890.9876543210"
 CLIENT_SECRET = "client-secret-never-printed-0123456789"
@@ -121,46 +122,22 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def install(team_id: str, name: str, *, enterprise_id: str = "") -> Installation:
-    return Installation(
-        workspace=Workspace(enterprise_id, team_id),
-        team_name=name if team_id else "",
-        enterprise_name="" if team_id else name,
-        bot_token=f"xoxb-{team_id or enterprise_id}",
-        installed_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+INSTALLED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class Installs:
-    """The one WorkspaceStore method the check reads: installations(), oldest first."""
-
-    def __init__(self, installs: list[Installation], *, fails: bool = False) -> None:
-        self._installs = installs
-        self._fails = fails
-
-    def installations(self) -> list[Installation]:
-        if self._fails:
-            raise StoreUnavailable("the database did not answer within 3 s", timed_out=True)
-        return list(self._installs)
+def install(n: int, name: str, *, enterprise_id: str = "") -> Installation:
+    """The n-th install: of workspace Tn, or with enterprise_id, org-wide."""
+    workspace = Workspace(enterprise_id, "" if enterprise_id else f"T{n}")
+    at = INSTALLED + timedelta(minutes=n)
+    return installation(workspace, bot_token=f"xoxb-{n}", name=name, installed_at=at)
 
 
-class Keeps:
-    """A store whose workspaces() are Installs, as Store.workspaces() is."""
-
-    def __init__(self, installs: Installs) -> None:
-        self._installs = installs
-
-    def workspaces(self) -> Installs:
-        return self._installs
-
-
-class StoreWithInstalls(Store):
-    """The real store on a migrated database, its installs those given here."""
-
-    installs = Installs([])
-
-    def workspaces(self) -> Installs:  # type: ignore[override]
-        return self.installs
+def holding(*installs: Installation) -> MemoryStore:
+    """A store holding these installs (oldest first, as installations() lists them)."""
+    store = MemoryStore()
+    for kept in installs:
+        store.workspaces().save_installation(kept)
+    return store
 
 
 # The OAuth client: oauth.v2.access with a code no install ever has.
@@ -272,7 +249,7 @@ def test_a_silent_public_url_still_says_the_redirect_url() -> None:
 
 
 def test_no_install_yet_is_ok_and_says_where_admins_add_lenspin() -> None:
-    result = check_installs(several("https://lenspin.example.com"), Keeps(Installs([])))
+    result = check_installs(several("https://lenspin.example.com"), holding())
     assert result.line() == (
         "OK  No workspace has installed lenspin yet: admins add it at "
         "https://lenspin.example.com/slack/install"
@@ -281,21 +258,21 @@ def test_no_install_yet_is_ok_and_says_where_admins_add_lenspin() -> None:
 
 def test_installs_are_counted_and_named_an_org_wide_one_as_such() -> None:
     installs = [
-        install("T1", "Acme Helpdesk"),
-        install("", "Globex", enterprise_id="E1"),
-        install("T3", "Initech"),
+        install(1, "Acme Helpdesk"),
+        install(2, "Globex", enterprise_id="E1"),
+        install(3, "Initech"),
     ]
-    result = check_installs(several("https://lenspin.example.com"), Keeps(Installs(installs)))
+    result = check_installs(several("https://lenspin.example.com"), holding(*installs))
     assert result.line() == (
         "OK  Installed in 3 workspaces: Acme Helpdesk, Globex (Enterprise Grid org), Initech"
     )
-    one = check_installs(several("https://lenspin.example.com"), Keeps(Installs(installs[:1])))
+    one = check_installs(several("https://lenspin.example.com"), holding(installs[0]))
     assert one.text == "Installed in 1 workspace: Acme Helpdesk"
 
 
 def test_beyond_ten_installs_the_rest_are_counted() -> None:
-    installs = [install(f"T{n}", f"Team {n}") for n in range(1, 13)]
-    result = check_installs(several("https://lenspin.example.com"), Keeps(Installs(installs)))
+    installs = [install(n, f"Team {n}") for n in range(1, 13)]
+    result = check_installs(several("https://lenspin.example.com"), holding(*installs))
     assert result.text == (
         "Installed in 12 workspaces: "
         + ", ".join(f"Team {n}" for n in range(1, 11))
@@ -304,13 +281,15 @@ def test_beyond_ten_installs_the_rest_are_counted() -> None:
 
 
 def test_a_name_cannot_steer_the_admins_terminal() -> None:
-    installs = [install("T1", "Acme\x1b[2J\nHelpdesk")]
-    result = check_installs(several("https://lenspin.example.com"), Keeps(Installs(installs)))
+    store = holding(install(1, "Acme\x1b[2J\nHelpdesk"))
+    result = check_installs(several("https://lenspin.example.com"), store)
     assert result.text == "Installed in 1 workspace: Acme?[2J?Helpdesk"
 
 
 def test_a_database_that_does_not_answer_is_a_fail_without_its_words() -> None:
-    result = check_installs(several("https://lenspin.example.com"), Keeps(Installs([], fails=True)))
+    store = holding()
+    store.down = StoreUnavailable("the database did not answer within 3 s", timed_out=True)
+    result = check_installs(several("https://lenspin.example.com"), store)
     assert not result.ok
     assert result.text == (
         "Installed workspaces cannot be listed: the database did not give them "
@@ -340,8 +319,9 @@ def test_run_checks_prints_five_lines_and_never_a_secret(slack: SlackLike, right
     if not right:
         slack.client = (CLIENT_ID, "the-secret-slack-has")
     settings = several(slack.url)
-    store = StoreWithInstalls.from_url(fresh_database(), Keyring.from_setting(ENCRYPTION_KEY))
-    store.installs = Installs([install("T1", "Acme Helpdesk"), install("T2", "Globex")])
+    store = Store.from_url(fresh_database(), Keyring.from_setting(ENCRYPTION_KEY))
+    for kept in (install(1, "Acme Helpdesk"), install(2, "Globex")):
+        store.workspaces().save_installation(kept)
     out = io.StringIO()
     try:
         passed = run_checks(settings, out=out, store=store)

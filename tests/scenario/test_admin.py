@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -17,39 +16,32 @@ from bot import texts
 from bot.domain import Policy, Workspace
 from bot.fields import NAME
 from bot.slack import ids
+from bot.slack.installs import BOT_SCOPES
 from bot.slack.io.users import Lookups
 from bot.texts import admin as words
 from devtools.fake_slack import view_errors
 from tests.support import FakeSlack
 from tests.support.inprocess import TECH, InProcessBot, in_process_bot
-from tests.support.workspaces import MemoryWorkspaces
 
 ADMIN = "U0SCENADMIN"
 OWNER = "U0SCENOWNER"
 SECRET_CODE = "alpha-shared-code-never-shown"
 SECRET_SSO = "alpha-sso-password-never-shown"
 OTHER_TEAM = "T0OTHERTEAM"
-
-
-def make_admin(slack: FakeSlack, user_id: str, *roles: str, **details: Any) -> None:
-    """users.info says user_id has these roles (is_admin by default), and these details.
-
-    FakeSlack.add_user takes no roles, so they are set in the stand-in's record of its users.
-    """
-    slack.add_user(user_id)
-    state = slack._state
-    with state.cond:
-        state.users[user_id].update({role: True for role in roles or ("is_admin",)}, **details)
+# An admin of OTHER_TEAM, and someone of it who is none.
+OTHER_ADMIN, OTHER_TECH = "U0OTHERADMIN", "U0OTHERTECH"
 
 
 @pytest.fixture
 def several(slack: FakeSlack) -> Iterator[InProcessBot]:
     """lenspin serving several workspaces: the stand-in's own and another, both installed."""
-    workspaces = MemoryWorkspaces(Workspace(team_id=slack.team_id), Workspace(team_id=OTHER_TEAM))
-    make_admin(slack, ADMIN)
-    make_admin(slack, OWNER, "is_primary_owner")
-    with ExitStack() as stack:
-        yield stack.enter_context(in_process_bot(slack, workspaces=workspaces))
+    slack.add_workspace(OTHER_TEAM, name="Other Team")
+    slack.add_user(ADMIN, admin=True)
+    slack.add_user(OWNER, owner=True)
+    slack.add_user(OTHER_ADMIN, team_id=OTHER_TEAM, admin=True)
+    installs = [Workspace(team_id=slack.team_id), Workspace(team_id=OTHER_TEAM)]
+    with in_process_bot(slack, workspaces=installs) as bot:
+        yield bot
 
 
 def home_of(bot: InProcessBot, user_id: str) -> dict[str, Any]:
@@ -86,21 +78,10 @@ def notice_text(view: dict[str, Any]) -> str:
     return str(view["blocks"][0]["text"]["text"])
 
 
-def submit_from(
-    bot: InProcessBot, view: dict[str, Any], user_id: str, values: dict[str, Any], team_id: str
-) -> BoltResponse:
-    """A view submission as Slack sends it for a modal that team_id's install opened."""
-    payload = bot.slack.view_submission_payload(view, user_id=user_id, values=values)
-    payload["team"]["id"] = payload["user"]["team_id"] = team_id
-    payload["view"]["team_id"] = payload["view"]["app_installed_team_id"] = team_id
-    return bot.interact(payload)
-
-
 def test_an_admin_sees_the_section_changes_settings_and_the_change_is_recorded(
     several: InProcessBot,
 ) -> None:
-    bot, workspaces = several, several.workspaces
-    assert workspaces is not None
+    bot, workspaces = several, several.store.installs
     home = home_of(bot, ADMIN)
     assert ids.ADMIN_OPEN_ACTION in action_ids(home)
     assert words.CODE_NOT_SET in json.dumps(home)
@@ -153,8 +134,7 @@ def test_an_admin_sees_the_section_changes_settings_and_the_change_is_recorded(
 def test_the_pin_form_follows_the_workspaces_labels_language_and_shared_code(
     several: InProcessBot,
 ) -> None:
-    bot, workspaces = several, several.workspaces
-    assert workspaces is not None
+    bot = several
     modal = open_settings(bot, OWNER)
     values = {
         ids.ADMIN_USERS_MODE_BLOCK: ids.ADMIN_USERS_EVERYONE,
@@ -174,12 +154,16 @@ def test_the_pin_form_follows_the_workspaces_labels_language_and_shared_code(
     assert texts.CUSTOMER_STEPS["fr"].split("\n")[0] in json.dumps(message, ensure_ascii=False)
 
 
-def test_a_new_workspace_gets_nothing_of_the_operators_shared_code(several: InProcessBot) -> None:
-    # The environment names a shared code and everyone; a workspace's admins never chose it.
-    assert several.settings.rescue_auth_code
+def test_a_new_workspace_has_no_shared_code_until_its_admins_set_one(
+    several: InProcessBot,
+) -> None:
+    # Serving several, the environment holds no operator's code (Settings refuses one), and a
+    # workspace whose admins saved nothing has none either: technicians connect their own.
     sent = several.command(TECH)
     assert sent.response.status == 200
-    assert several.slack.wait_for_message(TECH)["text"] == texts.NEEDS_CONNECT
+    told = several.slack.wait_for_message(TECH)
+    assert told["text"] == f"{texts.NEEDS_CONNECT} {texts.CONNECT_LINK_INTRO}"
+    several.settle()
     assert several.rescue.pin_calls == []
 
 
@@ -199,8 +183,7 @@ def test_bad_values_come_back_inline_and_nothing_is_saved(several: InProcessBot)
         ids.ADMIN_LANGUAGE_BLOCK,
     }
     assert answer["errors"][ids.ADMIN_AUDIT_DAYS_BLOCK] == words.AUDIT_DAYS_RANGE.format(most=90)
-    assert several.workspaces is not None
-    assert several.workspaces.changes == []
+    assert several.store.installs.changes == []
 
 
 def test_a_non_admin_sees_no_section_and_cannot_open_it_even_forged(
@@ -221,16 +204,16 @@ def test_a_forged_submission_by_a_non_admin_changes_nothing(several: InProcessBo
     answer = answer_of(several.submit(forged, user_id=TECH, values=values))
     assert answer["response_action"] == "update"
     assert notice_text(answer["view"]) == words.NOT_ADMIN
-    assert several.workspaces is not None
-    assert several.workspaces.changes == []
+    assert several.store.installs.changes == []
 
 
 def test_the_workspace_is_the_signed_requests_never_the_views_metadata(
     several: InProcessBot,
 ) -> None:
-    workspaces = several.workspaces
-    assert workspaces is not None
+    workspaces = several.store.installs
     modal = open_settings(several, ADMIN)
+    # The modal as Slack holds it: its id, and the install that opened it (this one).
+    held = several.slack.view_submission_payload(modal, user_id=ADMIN)["view"]
     # private_metadata naming the other workspace (lenspin never puts any there) is ignored.
     forged = {**modal, "private_metadata": json.dumps({"team_id": OTHER_TEAM})}
     answer = answer_of(
@@ -244,16 +227,21 @@ def test_the_workspace_is_the_signed_requests_never_the_views_metadata(
     assert own is not None
     assert own.audit_days == 5
     assert workspaces.get_policy(Workspace(team_id=OTHER_TEAM)) is None
-    # The same modal as the other workspace's install opened it: this admin is none of theirs.
-    answer = answer_of(
-        submit_from(several, modal, ADMIN, {ids.ADMIN_AUDIT_DAYS_BLOCK: "6"}, OTHER_TEAM)
-    )
+    # The other workspace's modal, opened there by its own install: its settings only.
+    other_team = several.from_team(OTHER_TEAM)
+    theirs = open_settings(other_team, OTHER_ADMIN)
+    late = {ids.ADMIN_AUDIT_DAYS_BLOCK: "6"}
+    # Someone of theirs who is no admin changes nothing.
+    answer = answer_of(other_team.submit(theirs, user_id=OTHER_TECH, values=late))
     assert notice_text(answer["view"]) == words.NOT_ADMIN
+    # This workspace's modal submitted from there is still this install's (Slack says which
+    # install opened a view), whose token sees nobody of theirs: nothing changes either.
+    answer = answer_of(other_team.submit(held, user_id=OTHER_ADMIN, values=late))
+    assert notice_text(answer["view"]) == words.ADMIN_UNKNOWN
+    assert workspaces.get_policy(Workspace(team_id=OTHER_TEAM)) is None
+    assert workspaces.get_policy(Workspace(team_id=several.team_id)) == own
     # Their own admin changes theirs, and only theirs.
-    make_admin(several.slack, "U0OTHERADMIN", team_id=OTHER_TEAM)
-    answer = answer_of(
-        submit_from(several, modal, "U0OTHERADMIN", {ids.ADMIN_AUDIT_DAYS_BLOCK: "6"}, OTHER_TEAM)
-    )
+    answer = answer_of(other_team.submit(theirs, user_id=OTHER_ADMIN, values=late))
     assert answer["response_action"] == "update"
     several.slack.wait_for_call(
         "views.update",
@@ -268,35 +256,14 @@ def test_the_workspace_is_the_signed_requests_never_the_views_metadata(
 
 def test_an_org_wide_install_is_changed_by_the_orgs_admins_only(slack: FakeSlack) -> None:
     grid = Workspace(enterprise_id="E0SCENGRID")
-    workspaces = MemoryWorkspaces(grid)
+    slack.add_workspace("T0SCENGRIDA", name="Grid A", enterprise_id=grid.enterprise_id)
     # A workspace admin of one of the org's teams, and an admin of the whole org.
-    make_admin(slack, ADMIN)
-    make_admin(
-        slack, OWNER, enterprise_user={"enterprise_id": grid.enterprise_id, "is_admin": True}
-    )
-    with in_process_bot(slack, workspaces=workspaces) as bot:
-
-        def click(user_id: str) -> dict[str, Any]:
-            trigger_id = slack.new_trigger_id()
-            payload = {
-                "type": "block_actions",
-                "team": {"id": bot.team_id, "domain": slack.team_domain},
-                "enterprise": {"id": grid.enterprise_id, "name": "Grid"},
-                "is_enterprise_install": True,
-                "user": {"id": user_id, "team_id": bot.team_id},
-                "api_app_id": slack.api_app_id,
-                "container": {"type": "view", "view_id": "VHOME"},
-                "trigger_id": trigger_id,
-                "actions": [
-                    {"action_id": ids.ADMIN_OPEN_ACTION, "block_id": "b", "type": "button"}
-                ],
-            }
-            assert bot.interact(payload).status == 200
-            view: dict[str, Any] = bot.opened_with(trigger_id).args["view"]
-            return view
-
-        assert notice_text(click(ADMIN)) == words.NOT_ADMIN
-        assert click(OWNER)["callback_id"] == ids.ADMIN_MODAL
+    slack.add_user("W0SCENTEAMADMIN", team_id="T0SCENGRIDA", admin=True)
+    slack.add_user("W0SCENORGADMIN", team_id="T0SCENGRIDA", org_admin=True)
+    with in_process_bot(slack, workspaces=[grid]) as bot:
+        from_grid = bot.from_team("T0SCENGRIDA")
+        assert notice_text(open_settings(from_grid, "W0SCENTEAMADMIN")) == words.NOT_ADMIN
+        assert open_settings(from_grid, "W0SCENORGADMIN")["callback_id"] == ids.ADMIN_MODAL
 
 
 def test_when_slack_will_not_say_who_is_an_admin_nothing_opens(several: InProcessBot) -> None:
@@ -309,7 +276,7 @@ def test_when_slack_will_not_say_who_is_an_admin_nothing_opens(several: InProces
 def test_serving_one_workspace_the_home_tab_is_as_before_and_forgeries_change_nothing(
     bot: InProcessBot,
 ) -> None:
-    make_admin(bot.slack, ADMIN)
+    bot.slack.add_user(ADMIN, admin=True)
     home = home_of(bot, ADMIN)
     assert ids.ADMIN_OPEN_ACTION not in action_ids(home)
     # Nobody was asked about: the section never shows serving one workspace.
@@ -327,34 +294,41 @@ def test_serving_one_workspace_the_home_tab_is_as_before_and_forgeries_change_no
 
 
 @pytest.mark.parametrize(
-    ("role", "admin"),
-    [("is_admin", True), ("is_owner", True), ("is_primary_owner", True), ("is_bot", False)],
+    ("admin", "owner"),
+    [(True, False), (False, True), (False, False)],
+    ids=["admin", "owner", "member"],
 )
-def test_slack_says_who_is_an_admin_or_owner(slack: FakeSlack, role: str, admin: bool) -> None:
-    make_admin(slack, "U0SCENROLE", role)
+def test_slack_says_who_is_an_admin_or_owner(slack: FakeSlack, admin: bool, owner: bool) -> None:
+    slack.add_user("U0SCENROLE", admin=admin, owner=owner)
     lookups = Lookups(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=2))
-    assert lookups.is_admin("U0SCENROLE") is admin
+    assert lookups.is_admin("U0SCENROLE") is (admin or owner)
     assert lookups.is_admin("U0SCENPLAIN") is False
 
 
 def test_an_admin_of_another_workspace_is_none_of_this_ones(slack: FakeSlack) -> None:
-    make_admin(slack, "U0SCENAWAY", team_id="T0ELSEWHERE")
-    make_admin(slack, "W0SCENGRID", team_id="T0HOME", enterprise_user={"teams": ["T0HERE"]})
-    lookups = Lookups(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=2))
-    assert lookups.is_admin("U0SCENAWAY", team_id=slack.team_id) is False
-    assert lookups.is_admin("U0SCENAWAY", team_id="T0ELSEWHERE") is True
+    for team_id in ("T0SCENGA", "T0SCENGB"):
+        slack.add_workspace(team_id, name=team_id, enterprise_id="E0SCENG", enterprise_name="G")
+    slack.add_user("W0SCENAWAY", team_id="T0SCENGA", admin=True)
+    slack.add_user("W0SCENBOTH", team_id="T0SCENGA", admin=True, also_in=["T0SCENGB"])
+    # The org's token sees the people of each of its workspaces.
+    org = slack.install("T0SCENGA", scopes=BOT_SCOPES, org_wide=True)
+    lookups = Lookups(WebClient(token=org.bot_token, base_url=slack.api_url, timeout=2))
+    assert lookups.is_admin("W0SCENAWAY", team_id="T0SCENGB", enterprise_id="E0SCENG") is False
+    assert lookups.is_admin("W0SCENAWAY", team_id="T0SCENGA", enterprise_id="E0SCENG") is True
     # In an Enterprise Grid org a member of several workspaces is theirs in each.
-    assert lookups.is_admin("W0SCENGRID", team_id="T0HERE", enterprise_id="E0G") is True
+    assert lookups.is_admin("W0SCENBOTH", team_id="T0SCENGB", enterprise_id="E0SCENG") is True
     # An org-wide install takes the org's admins, never a workspace's.
-    assert lookups.is_admin("W0SCENGRID", enterprise_id="E0G") is False
+    assert lookups.is_admin("W0SCENBOTH", enterprise_id="E0SCENG") is False
 
 
 def test_a_deleted_admin_is_no_admin_and_a_failed_answer_says_nothing(slack: FakeSlack) -> None:
-    make_admin(slack, "U0SCENGONE", "is_admin", "deleted")
+    slack.add_user("U0SCENGONE", admin=True, deleted=True)
     lookups = Lookups(WebClient(token=slack.bot_token, base_url=slack.api_url, timeout=2))
     assert lookups.is_admin("U0SCENGONE") is False
     slack.fail("users.info", "user_not_found")
     assert lookups.is_admin("U0SCENADMIN") is None
     # Asked with another workspace's token, the stand-in refuses like Slack: no answer either.
-    other = Lookups(WebClient(token="xoxb-someone-else", base_url=slack.api_url, timeout=2))
+    slack.add_workspace("T0SCENELSE", name="Elsewhere")
+    elsewhere = slack.install("T0SCENELSE", scopes=BOT_SCOPES)
+    other = Lookups(WebClient(token=elsewhere.bot_token, base_url=slack.api_url, timeout=2))
     assert other.is_admin("U0SCENGONE") is None

@@ -58,7 +58,6 @@ from tests.support.standins import (
     message_shortcut,
     open_pin_modal,
     procfile_command,
-    send_event,
     submit_pin_modal,
     view_errors,
 )
@@ -148,7 +147,6 @@ __all__ = [
     "procfile_command",
     "queued",
     "run_bot",
-    "send_event",
     "settings_for",
     "submit_pin_modal",
     "view_errors",

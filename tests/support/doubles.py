@@ -43,6 +43,7 @@ from bot.rescue.models import (
     SessionResult,
     SessionStatus,
 )
+from bot.slack.installs import BOT_SCOPES
 
 
 class MemoryPacer:
@@ -140,6 +141,34 @@ class MemoryConnectLinks:
             }
 
 
+def installation(
+    workspace: Workspace,
+    *,
+    bot_token: str,
+    name: str = "",
+    refresh_token: str = "",
+    expires_at: datetime | None = None,
+    installed_at: datetime | None = None,
+) -> Installation:
+    """An install of workspace as "Add to Slack" leaves it, with this bot token (and, rotating,
+    its refresh token and expiry); name: the workspace's (or org's), else its id; installed
+    now unless told."""
+    return Installation(
+        workspace=workspace,
+        team_name=(name or workspace.team_id) if workspace.team_id else "",
+        enterprise_name="" if workspace.team_id else (name or workspace.enterprise_id),
+        app_id="A0LENSPIN",
+        bot_id="B0LENSPINBOT",
+        bot_user_id="U0LENSPINBOT",
+        bot_scopes=",".join(BOT_SCOPES),
+        bot_token=bot_token,
+        bot_refresh_token=refresh_token,
+        bot_token_expires_at=expires_at,
+        installer_user_id="U0INSTALLER",
+        installed_at=installed_at or datetime.now(UTC),
+    )
+
+
 def _people(workspace: Workspace) -> Workspace:
     """workspace, checked as the database checks it: Workspace() names nobody's rows."""
     if not workspace.enterprise_id and not workspace.team_id:
@@ -164,10 +193,12 @@ class MemoryWorkspaces:
         self._forget_people = forget_people
         self._now = now
         self._lock = threading.Lock()
+        self._forgotten = threading.Condition(self._lock)
         self._installs: dict[Workspace, Installation] = {}
         self._states: dict[str, datetime] = {}
         self._policies: dict[Workspace, Policy] = {}
         self.changes: list[PolicyChange] = []  # every change kept, oldest first
+        self.forgotten: list[Workspace] = []  # every forget_workspace, in order
 
     def save_installation(self, installation: Installation) -> None:
         self._up()
@@ -203,6 +234,12 @@ class MemoryWorkspaces:
                 return False  # an expired state stays until purge_states, as in the database
             del self._states[state]
             return True
+
+    @property
+    def states(self) -> list[str]:
+        """The states issued and neither consumed nor purged, expired ones included."""
+        with self._lock:
+            return list(self._states)
 
     def purge_states(self, older_than: datetime) -> int:
         """Delete states that expired before older_than (MemoryStore.purge_pacing)."""
@@ -243,6 +280,16 @@ class MemoryWorkspaces:
             self._installs.pop(workspace, None)
             self._policies.pop(workspace, None)
         self._forget_people(workspace)
+        with self._forgotten:
+            self.forgotten.append(workspace)
+            self._forgotten.notify_all()
+
+    def wait_forgotten(self, count: int = 1, timeout: float = 5.0) -> list[Workspace]:
+        """The first count workspaces forgotten, waiting for them (uninstalls run after the ack)."""
+        with self._forgotten:
+            if not self._forgotten.wait_for(lambda: len(self.forgotten) >= count, timeout):
+                raise AssertionError(f"{len(self.forgotten)} of {count} workspaces forgotten")
+            return self.forgotten[:count]
 
     def purge_changes(self, older_than: datetime, workspace: Workspace | None) -> int:
         """Delete changes made before older_than, of workspace only unless it is None."""
@@ -263,10 +310,15 @@ class MemoryStore:
     watches of that workspace's people.
 
     watch_clock: the watches' clock (leases and turns), in seconds; a VirtualClock's time()
-    makes their turns come only when a test says.
+    makes their turns come only when a test says. now: the database's time for OAuth states.
     """
 
-    def __init__(self, *, watch_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        watch_clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._lock = threading.Lock()
         self._links: dict[tuple[str, str], Link] = {}
         # Each link's enterprise ("" outside Enterprise Grid): what the database keeps beside it.
@@ -284,7 +336,7 @@ class MemoryStore:
         # One for the store, as the database is one for every process. A watch that ends
         # writes its outcome into its audit row, as the database's does.
         self.watched = MemoryWatches(clock=watch_clock, on_final=self._session_ended)
-        self.installs = MemoryWorkspaces(up=self._up, forget_people=self._forget_people)
+        self.installs = MemoryWorkspaces(up=self._up, forget_people=self._forget_people, now=now)
 
     def _up(self) -> None:
         if self.down is not None:

@@ -40,7 +40,6 @@ from devtools.scenario import (
     global_shortcut,
     message_shortcut,
     open_pin_modal,
-    send_event,
     submit_pin_modal,
 )
 from devtools.web_process import LOG_DIR_VARIABLE, ROOT, WebProcess, procfile_command
@@ -84,7 +83,6 @@ __all__ = [
     "message_shortcut",
     "open_pin_modal",
     "procfile_command",
-    "send_event",
     "submit_pin_modal",
     "view_errors",
 ]

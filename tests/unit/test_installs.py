@@ -18,20 +18,22 @@ from bot.slack.installs import (
     to_sdk,
     to_sdk_bot,
 )
-from tests.support.oauth_bot import installation
-from tests.support.workspaces_double import MemoryWorkspaces
+from tests.support.doubles import MemoryWorkspaces, installation
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+TEAM_A = Workspace("", "T0A")
 
 
 def test_an_install_round_trips_through_slack_sdk() -> None:
     expires_at = NOW + timedelta(hours=12)
-    rotating = installation("T0A", "xoxe.xoxb-1", refresh_token="xoxe-1-r", expires_at=expires_at)
+    rotating = installation(
+        TEAM_A, bot_token="xoxe.xoxb-1", refresh_token="xoxe-1-r", expires_at=expires_at
+    )
     rotating = replace(rotating, installed_at=NOW)
     assert to_domain(to_sdk(rotating)) == rotating
     # A Bot has no installer.
     assert to_domain(to_sdk_bot(rotating)) == replace(rotating, installer_user_id="")
-    plain = replace(installation("T0B", "xoxb-2"), installed_at=NOW)
+    plain = replace(installation(Workspace("", "T0B"), bot_token="xoxb-2"), installed_at=NOW)
     sdk = to_sdk(plain)
     assert sdk.bot_refresh_token is None
     assert sdk.bot_token_expires_at is None
@@ -69,8 +71,8 @@ def test_an_install_without_a_bot_token_is_refused() -> None:
 def test_bolt_finds_the_install_of_the_team_else_of_its_org() -> None:
     kept = MemoryWorkspaces()
     store = WorkspaceInstallations(kept)
-    kept.save_installation(installation("T0A", "xoxb-a"))
-    kept.save_installation(installation("", "xoxb-org", enterprise_id="E0GRID"))
+    kept.save_installation(installation(TEAM_A, bot_token="xoxb-a"))
+    kept.save_installation(installation(Workspace("E0GRID", ""), bot_token="xoxb-org"))
     found = store.find_installation(enterprise_id=None, team_id="T0A")
     assert found is not None
     assert found.bot_token == "xoxb-a"
@@ -105,17 +107,17 @@ def test_a_database_failure_while_saving_is_a_bolt_error() -> None:
             raise StoreUnavailable("the database did not answer within 3 s", timed_out=True)
 
     with pytest.raises(BoltError, match="could not keep the install"):
-        WorkspaceInstallations(Down()).save(to_sdk(installation("T0A", "xoxb-a")))
+        WorkspaceInstallations(Down()).save(to_sdk(installation(TEAM_A, bot_token="xoxb-a")))
 
 
 def test_a_refreshed_bot_keeps_the_rest_of_its_install() -> None:
     kept = MemoryWorkspaces()
-    before = installation("T0A", "xoxe.xoxb-1", refresh_token="xoxe-1-a", expires_at=NOW)
+    before = installation(TEAM_A, bot_token="xoxe.xoxb-1", refresh_token="xoxe-1-a", expires_at=NOW)
     kept.save_installation(before)
     bot = to_sdk_bot(before)
     bot.bot_token, bot.bot_refresh_token = "xoxe.xoxb-2", "xoxe-1-b"
     WorkspaceInstallations(kept).save_bot(bot)
-    after = kept.find_installation(Workspace("", "T0A"))
+    after = kept.find_installation(TEAM_A)
     assert after is not None
     assert (after.bot_token, after.bot_refresh_token) == ("xoxe.xoxb-2", "xoxe-1-b")
     assert after.installer_user_id == before.installer_user_id
@@ -123,7 +125,7 @@ def test_a_refreshed_bot_keeps_the_rest_of_its_install() -> None:
 
 def test_a_state_is_random_works_once_and_expires_in_ten_minutes() -> None:
     now = [NOW]
-    kept = MemoryWorkspaces(clock=lambda: now[0])
+    kept = MemoryWorkspaces(now=lambda: now[0])
     states = WorkspaceStates(kept, clock=lambda: now[0])
     first, second = states.issue(), states.issue()
     assert first != second

@@ -18,7 +18,7 @@ from bot.workspaces import (
     Problem,
     label_setting,
 )
-from tests.support.workspaces import MemoryWorkspaces
+from tests.support.doubles import MemoryWorkspaces, installation
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 # The environment's settings: in single-workspace mode the only ones.
@@ -43,6 +43,14 @@ GOOD = Policy(
 )
 
 
+def installed(*workspaces: Workspace) -> MemoryWorkspaces:
+    """A WorkspaceStore holding installs of these workspaces, and nothing else."""
+    store = MemoryWorkspaces()
+    for workspace in workspaces:
+        store.save_installation(installation(workspace, bot_token="xoxb-test"))
+    return store
+
+
 def multi(store: MemoryWorkspaces) -> Policies:
     return Policies(store, ENVIRONMENT, multi=True, clock=lambda: NOW)
 
@@ -64,7 +72,7 @@ def test_serving_several_needs_the_workspace_store() -> None:
 
 
 def test_a_new_workspace_shares_nothing_of_the_operators() -> None:
-    policies = multi(MemoryWorkspaces(ALPHA))
+    policies = multi(installed(ALPHA))
     fresh = policies.for_(ADMIN)
     assert fresh == Policy(
         allowed_users=frozenset(),
@@ -79,7 +87,7 @@ def test_a_new_workspace_shares_nothing_of_the_operators() -> None:
 
 
 def test_each_workspace_has_its_own_and_a_change_touches_no_other() -> None:
-    store = MemoryWorkspaces(ALPHA, BETA)
+    store = installed(ALPHA, BETA)
     policies = multi(store)
     policies.change(ADMIN, GOOD)
     assert policies.for_(Requester(team_id="TALPHA", user_id="UOTHER")) == GOOD
@@ -91,7 +99,7 @@ def test_each_workspace_has_its_own_and_a_change_touches_no_other() -> None:
 
 def test_an_org_wide_install_holds_every_team_of_its_org_unless_a_team_has_its_own() -> None:
     team = Workspace(enterprise_id="EGRID", team_id="TOWN")
-    store = MemoryWorkspaces(GRID, team)
+    store = installed(GRID, team)
     policies = multi(store)
     org_admin = Requester(team_id="TANY", user_id="WADMIN", enterprise_id="EGRID")
     assert policies.workspace_of(org_admin) == GRID
@@ -104,7 +112,7 @@ def test_an_org_wide_install_holds_every_team_of_its_org_unless_a_team_has_its_o
 
 
 def test_a_change_records_who_when_and_what_but_never_a_secret() -> None:
-    store = MemoryWorkspaces(ALPHA)
+    store = installed(ALPHA)
     policies = multi(store)
     change = policies.change(ADMIN, replace(GOOD, sso_company_id="123", sso_password="sso-pw"))
     assert change.workspace == ALPHA
@@ -134,7 +142,7 @@ def test_a_change_records_who_when_and_what_but_never_a_secret() -> None:
 
 
 def test_only_what_changed_is_recorded_and_nothing_saves_nothing() -> None:
-    store = MemoryWorkspaces(ALPHA)
+    store = installed(ALPHA)
     policies = multi(store)
     policies.change(ADMIN, GOOD)
     second = policies.change(ADMIN, replace(GOOD, shared_code="new-code", audit_days=9))
@@ -146,7 +154,7 @@ def test_only_what_changed_is_recorded_and_nothing_saves_nothing() -> None:
 
 
 def test_everyone_and_member_ids_are_an_allowlist() -> None:
-    policies = multi(MemoryWorkspaces(ALPHA))
+    policies = multi(installed(ALPHA))
     assert policies.problems(GOOD) == {}
     assert policies.problems(replace(GOOD, allowed_users=frozenset({"*"}))) == {}
     assert policies.problems(Policy(audit_days=30)) == {}
@@ -186,7 +194,7 @@ def test_everyone_and_member_ids_are_an_allowlist() -> None:
 def test_each_bad_value_is_named_and_nothing_is_saved(
     changed: dict[str, object], setting: str, problem: Problem
 ) -> None:
-    store = MemoryWorkspaces(ALPHA)
+    store = installed(ALPHA)
     policies = multi(store)
     bad = replace(GOOD, **changed)  # type: ignore[arg-type]
     assert policies.problems(bad) == {setting: problem}
@@ -198,7 +206,7 @@ def test_each_bad_value_is_named_and_nothing_is_saved(
 
 
 def test_the_limits_themselves_are_allowed() -> None:
-    policies = multi(MemoryWorkspaces(ALPHA))
+    policies = multi(installed(ALPHA))
     longest = replace(
         GOOD,
         shared_code="c" * 512,
@@ -212,7 +220,7 @@ def test_the_limits_themselves_are_allowed() -> None:
 
 
 def test_retentions_are_those_of_installs_whose_admins_saved_settings() -> None:
-    store = MemoryWorkspaces(ALPHA, BETA)
+    store = installed(ALPHA, BETA)
     policies = multi(store)
     policies.change(ADMIN, GOOD)
     assert policies.retentions() == [(ALPHA, 7)]
