@@ -66,8 +66,9 @@ def click(
     """
     trigger = w.slack.new_trigger_id(team_id=team_id)
     if response_url is None:
+        # Slack's own, for the user's message in their workspace (whatever channel is forged).
         response_url = w.slack.new_response_url(
-            user, channel or w.slack.general_channel(team_id), team_id=team_id
+            user, w.slack.general_channel(team_id), team_id=team_id
         )
     w.keep_secret("response_url", response_url)
     action: dict[str, Any] = {"action_id": action_id, "block_id": "b", "type": "button"}
@@ -84,6 +85,7 @@ def click(
         payload["view"] = dict(view)
         payload["container"] = {"type": "view", "view_id": view.get("id", "")}
     else:
+        channel = channel or w.slack.general_channel(team_id)
         payload["channel"] = {"id": channel, "name": "general"}
         payload["container"] = {"type": "message", "channel_id": channel, "is_ephemeral": True}
     return w.slack.send_payload(w.web.events_url, payload), trigger, response_url
@@ -117,10 +119,14 @@ def ask_form(w: World, user: str, team_id: str, name: str) -> Asked:
     return Asked(opened_with(w, trigger), response_url, w.slack.general_channel(team_id))
 
 
-def get_pin(w: World, user: str, team_id: str, name: str) -> dict[str, Any]:
-    """user asks for a PIN for the customer name, and gets the message that carries it."""
+def get_pin(
+    w: World, user: str, team_id: str, name: str, values: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """user asks for a PIN for the customer name (and values, by block_id): the message."""
     asked = ask_form(w, user, team_id, name)
-    answer = w.slack.submit_view(w.web.events_url, asked.form, user_id=user, team_id=team_id)
+    answer = w.slack.submit_view(
+        w.web.events_url, asked.form, user_id=user, team_id=team_id, values=values
+    )
     assert answer.status == 200, answer.body
     assert answer.body == "", answer.body  # the form closes: the PIN comes privately
     message = w.slack.wait_for_message(
