@@ -193,6 +193,14 @@ def test_an_org_wide_install_serves_every_team_of_the_org_keeping_enterprise_tea
     (change,) = rows(w, "lenspin_settings_changes", enterprise_id=org)
     assert (change["team_id"], change["changed_by_enterprise_id"]) == ("", org)
     assert (change["changed_by_team_id"], change["changed_by_user_id"]) == (hq.team_id, hq.admin)
+    # Uninstalled from the org: every team's people are forgotten, their audit rows stay.
+    wait_until(lambda: rows(w, "lenspin_watches", enterprise_id=org))
+    answers = w.slack.uninstall(w.web.events_url, enterprise_id=org)
+    assert [a.status for a in answers] == [200, 200]
+    wait_until(lambda: not rows(w, "lenspin_installations", enterprise_id=org))
+    assert rows(w, "lenspin_workspace_settings", enterprise_id=org) == []
+    assert rows(w, "lenspin_watches", enterprise_id=org) == []
+    assert rows(w, "lenspin_audit", user_id=branch.tech) == [audit]
 
 
 def test_a_replayed_redirect_saves_nothing_more(w: World) -> None:
@@ -308,6 +316,12 @@ def test_uninstalling_one_workspace_forgets_it_at_once_and_the_other_keeps_worki
     assert [c for c in w.slack.calls_to("views.open") if c.args["trigger_id"] == trigger] == []
     get_pin(w, stays.tech, stays.team_id, "Sam Stays")
     assert len(pin_calls(w, stays.code)) == 2
+    assert len(pin_calls(w, gone.code)) == 1
+    # Installed again, it starts afresh: no settings, nobody on an allowlist.
+    install(w, gone.team_id, user_id=gone.admin)
+    w.slack.send_command(w.web.events_url, user_id=gone.tech, team_id=gone.team_id, text="Again")
+    told = w.slack.wait_for_message(gone.tech, predicate=lambda m: texts.NEEDS_CONNECT in m["text"])
+    assert told["text"].startswith(texts.NEEDS_CONNECT)
     assert len(pin_calls(w, gone.code)) == 1
 
 

@@ -19,13 +19,15 @@ from bot.slack import ids
 from bot.slack.blocks.modals import connect_modal
 from bot.texts import admin as admin_words
 from bot.texts import page as page_words
-from tests.support import DATABASE_KINDS
+from tests.support import DATABASE_KINDS, database_dump
 from tests.support.connect_page import link_in, open_page
 from tests.support.workspaces_e2e import (
     Shop,
     World,
+    assert_no_secret_in,
     install,
     new_shop,
+    note_tokens,
     rows,
     serving_several,
     wait_until,
@@ -292,3 +294,9 @@ def test_a_settings_form_from_another_workspace_changes_that_workspaces_settings
     changes = rows(w, "lenspin_settings_changes", team_id=b.team_id)
     assert [c["changed_by_user_id"] for c in changes] == [b.admin, b.admin]
     assert_a_untouched(w, pair)
+
+
+def test_none_of_it_put_a_secret_in_a_log_line_or_a_table(w: World, pair: Pair) -> None:
+    # After the tests above (or only this pair's set-up, run alone), at DEBUG.
+    note_tokens(w)
+    assert_no_secret_in(w, w.web.output(), database_dump(w.database_url))
