@@ -14,6 +14,7 @@ import requests
 
 from bot.slack import ids
 from bot.store import Keyring, Store, generate_key
+from devtools.demo_workspaces import show_workspaces
 from devtools.fake_rescue import PICKED_UP, WAITING, Customer, FakeRescue, Stage
 from devtools.fake_slack import FakeSlack
 from devtools.scenario import open_pin_modal, submit_pin_modal
@@ -35,7 +36,8 @@ TYPED = {
 
 
 def run_demo(out: TextIO = sys.stdout) -> int:
-    """Run one technician's /lenspin against stand-ins and print what each side sees."""
+    """Run one technician's /lenspin against stand-ins and print what each side sees, then
+    serve two workspaces from one deployment."""
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
@@ -107,6 +109,8 @@ def run_demo(out: TextIO = sys.stdout) -> int:
             say()
             show_connect_page(slack, web, say)
         database.cleanup()
+        say()
+        show_workspaces(slack, rescue, say)
     return 0
 
 

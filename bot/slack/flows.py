@@ -95,6 +95,16 @@ def refuse(deps: SlackDeps, who: Requester, reason: str, send: Callable[[Message
     deps.background(offer)
 
 
+def form_metadata(deps: SlackDeps, destination: Destination) -> str:
+    """destination as a PIN form's private_metadata, sealed with the signing secret."""
+    return destination.to_metadata(key=deps.settings.slack_signing_secret)
+
+
+def form_destination(deps: SlackDeps, who: Requester, metadata: object) -> Destination:
+    """Where a submitted PIN form's answer goes: its routes if lenspin sealed them for who."""
+    return Destination.from_metadata(who.user_id, metadata, key=deps.settings.slack_signing_secret)
+
+
 def open_form(client: WebClient, trigger_id: str, view: dict[str, Any], respond: Respond) -> None:
     """Open a modal with a fresh trigger; if Slack refuses, say so plainly."""
     if not open_view(client, trigger_id, view):

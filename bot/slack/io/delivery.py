@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -27,25 +29,33 @@ class Destination:
     channel_id: str = ""
     response_url: str = ""
 
-    def to_metadata(self) -> str:
-        """Encode channel and response_url for a modal's private_metadata."""
-        return json.dumps(
-            {
-                "user_id": self.user_id,
-                "channel_id": self.channel_id,
-                "response_url": self.response_url,
-            }
-        )
+    def to_metadata(self, key: str = "") -> str:
+        """Encode channel and response_url for a modal's private_metadata, sealed with key.
+
+        key (the signing secret) lets from_metadata tell these routes from routes written
+        into a submission by hand: another workspace's response_url, say.
+        """
+        data = {
+            "user_id": self.user_id,
+            "channel_id": self.channel_id,
+            "response_url": self.response_url,
+        }
+        if key:
+            data["seal"] = _seal(key, data)
+        return json.dumps(data)
 
     @classmethod
-    def from_metadata(cls, user_id: str, metadata: object) -> Destination:
-        """Decode private_metadata; anything unreadable leaves only the DM route."""
+    def from_metadata(cls, user_id: str, metadata: object, key: str = "") -> Destination:
+        """Decode private_metadata; anything unreadable, or not sealed with key, leaves only
+        the DM route."""
         try:
             data = json.loads(metadata if isinstance(metadata, str) and metadata else "{}")
         except ValueError:
             data = {}
-        # Routes noted for someone else (a forged submission) must not carry this answer.
-        if not isinstance(data, dict) or data.get("user_id") != user_id:
+        # Routes noted for someone else (a forged submission) must not carry this answer, nor
+        # routes lenspin never gave this user: another workspace's response_url would show
+        # this workspace's PIN in that workspace's conversation.
+        if not isinstance(data, dict) or data.get("user_id") != user_id or not _sealed(key, data):
             data = {}
         channel_id, response_url = data.get("channel_id"), data.get("response_url")
         return cls(
@@ -53,6 +63,20 @@ class Destination:
             channel_id=channel_id if isinstance(channel_id, str) else "",
             response_url=response_url if isinstance(response_url, str) else "",
         )
+
+
+def _sealed(key: str, data: dict[str, Any]) -> bool:
+    """True when data carries key's seal over its routes (always, without a key)."""
+    # As bytes: compare_digest refuses str beyond ASCII, and a forger may send lone surrogates.
+    given = str(data.get("seal", "")).encode(errors="replace")
+    return not key or hmac.compare_digest(given, _seal(key, data).encode())
+
+
+def _seal(key: str, data: dict[str, Any]) -> str:
+    """The HMAC-SHA256 of a Destination's routes under key, as hex."""
+    routes = json.dumps([str(data.get(name)) for name in ("user_id", "channel_id", "response_url")])
+    message = f"lenspin private_metadata\0{routes}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.slack.deps import SlackDeps
 from bot.slack.flows import (
     admin_refusal,
     connect_link,
+    form_metadata,
     open_form,
     refresh_home,
     request_lookups,
@@ -232,6 +233,6 @@ class PinMessageButtons:
             policy,
             values=values,
             no_tech_console=previous.no_tech_console,
-            private_metadata=destination.to_metadata(),
+            private_metadata=form_metadata(self._deps, destination),
         )
         open_form(client, str(body.get("trigger_id", "")), view, respond)

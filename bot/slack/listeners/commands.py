@@ -19,7 +19,7 @@ from bot.slack.blocks.history import history
 from bot.slack.blocks.modals import connect_modal, pin_modal_for
 from bot.slack.blocks.status import status_text
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import admit, answered, connect_link, open_form, refuse
+from bot.slack.flows import admit, answered, connect_link, form_metadata, open_form, refuse
 from bot.slack.io.delivery import Destination
 from bot.slack.who import requester
 
@@ -84,7 +84,7 @@ class LenspinCommand:
             self._settings,
             admitted,
             values={NAME: str(command.get("text", ""))},
-            private_metadata=destination.to_metadata(),
+            private_metadata=form_metadata(self._deps, destination),
         )
         open_form(client, str(command.get("trigger_id", "")), view, respond)
 

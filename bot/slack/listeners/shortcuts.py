@@ -15,7 +15,7 @@ from bot.slack.blocks.modals import pin_modal_for
 from bot.slack.blocks.mrkdwn import Message
 from bot.slack.clients import quick_lookups
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import admit, open_form, refuse
+from bot.slack.flows import admit, form_metadata, open_form, refuse
 from bot.slack.forms import dig
 from bot.slack.io.delivery import Destination
 from bot.slack.io.users import Lookups
@@ -60,7 +60,7 @@ class Shortcuts:
             self._deps.settings,
             admitted,
             values=values,
-            private_metadata=destination.to_metadata(),
+            private_metadata=form_metadata(self._deps, destination),
         )
         open_form(client, str(shortcut.get("trigger_id", "")), view, respond)
 
@@ -77,7 +77,9 @@ class Shortcuts:
             self._deps.background(lambda: refuse(self._deps, who, reason, tell))
             return
         view = pin_modal_for(
-            self._deps.settings, admitted, private_metadata=Destination(who.user_id).to_metadata()
+            self._deps.settings,
+            admitted,
+            private_metadata=form_metadata(self._deps, Destination(who.user_id)),
         )
         if not open_view(client, str(shortcut.get("trigger_id", "")), view):
             failed = {"text": texts.MODAL_FAILED, "blocks": []}

@@ -29,7 +29,13 @@ from bot.slack.blocks.session import PinMessage
 from bot.slack.blocks.status import connected_text
 from bot.slack.clients import SlackSide
 from bot.slack.deps import SlackDeps
-from bot.slack.flows import admin_refusal, connect_link, refresh_home, request_lookups
+from bot.slack.flows import (
+    admin_refusal,
+    connect_link,
+    form_destination,
+    refresh_home,
+    request_lookups,
+)
 from bot.slack.follow import reply_for
 from bot.slack.forms import (
     PinButtons,
@@ -85,7 +91,7 @@ class PinFormSubmitted:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        destination = Destination.from_metadata(who.user_id, dig(view, "private_metadata"))
+        destination = form_destination(self._deps, who, dig(view, "private_metadata"))
         # Each answer asks for the workspace's clients when it goes: the install may change.
         answer = _Answer(lambda: self._deps.clients.for_(who), destination)
 
