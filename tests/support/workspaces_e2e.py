@@ -136,7 +136,10 @@ def new_shop(w: World, name: str, *, enterprise_id: str = "", enterprise_name: s
         team_id, name=name, enterprise_id=enterprise_id, enterprise_name=enterprise_name
     )
     admin, tech, outsider = (f"U0{tag}{role}{n:03d}" for role in ("ADM", "TEC", "OUT"))
-    w.slack.add_user(admin, team_id=team_id, admin=True, real_name=f"{name} Admin")
+    # In a Grid org the admin is also the org's: only they may set an org-wide install's settings.
+    w.slack.add_user(
+        admin, team_id=team_id, admin=True, org_admin=bool(enterprise_id), real_name=f"{name} Admin"
+    )
     w.slack.add_user(tech, team_id=team_id, real_name=f"{name} Tech")
     w.slack.add_user(outsider, team_id=team_id, real_name=f"{name} Outsider")
     code = f"code{tag.lower()}{n:03d}{secrets.token_hex(16)}"
