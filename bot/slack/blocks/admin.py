@@ -10,6 +10,7 @@ from bot.accounts import CODE_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from bot.domain import Policy, PolicyChange
 from bot.fields import FieldSpec
 from bot.slack import ids
+from bot.slack.blocks.modals import input_block
 from bot.slack.blocks.mrkdwn import (
     Block,
     actions,
@@ -122,7 +123,7 @@ def admin_modal(
     if policy.shared_code:
         option = {"text": plain(words.CODE_FORGET_OPTION), "value": ids.ADMIN_CODE_FORGET_OPTION}
         blocks.append(
-            _input(
+            input_block(
                 ids.ADMIN_CODE_FORGET_BLOCK,
                 words.CODE_FORGET_LABEL,
                 {"type": "checkboxes", "options": [option]},
@@ -182,7 +183,7 @@ def _users_inputs(allowed: frozenset[str]) -> list[Block]:
         },
     }
     everyone = "*" in allowed
-    mode = _input(
+    mode = input_block(
         ids.ADMIN_USERS_MODE_BLOCK,
         words.USERS_MODE_LABEL,
         {
@@ -198,14 +199,17 @@ def _users_inputs(allowed: frozenset[str]) -> list[Block]:
     chosen = sorted(u for u in allowed if u != "*")
     if chosen:
         people["initial_users"] = chosen
-    return [mode, _input(ids.ADMIN_USERS_BLOCK, words.USERS_LABEL, people, hint=words.USERS_HINT)]
+    return [
+        mode,
+        input_block(ids.ADMIN_USERS_BLOCK, words.USERS_LABEL, people, hint=words.USERS_HINT),
+    ]
 
 
 def _language_input(language: str) -> Block:
     options = [{"text": plain(_language(code)), "value": code} for code in texts.CUSTOMER_LANGUAGES]
     chosen = next((o for o in options if o["value"] == language), options[0])
     element = {"type": "static_select", "options": options, "initial_option": chosen}
-    return _input(ids.ADMIN_LANGUAGE_BLOCK, words.LANGUAGE_LABEL, element, optional=False)
+    return input_block(ids.ADMIN_LANGUAGE_BLOCK, words.LANGUAGE_LABEL, element, optional=False)
 
 
 def _days_input(days: int, most: int) -> Block:
@@ -218,7 +222,7 @@ def _days_input(days: int, most: int) -> Block:
         "initial_value": str(min(max(days, 1), most)),
     }
     hint = words.AUDIT_DAYS_HINT.format(most=most)
-    return _input(
+    return input_block(
         ids.ADMIN_AUDIT_DAYS_BLOCK, words.AUDIT_DAYS_LABEL, element, optional=False, hint=hint
     )
 
@@ -227,22 +231,7 @@ def _text(block_id: str, label: str, limit: int, *, value: str = "", hint: str =
     element: dict[str, Any] = {"type": "plain_text_input", "max_length": limit}
     if value:
         element["initial_value"] = value[:limit]
-    return _input(block_id, label, element, hint=hint)
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True, hint: str = ""
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "optional": optional,
-        "element": {**element, "action_id": ids.FIELD_ACTION},
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    return block
+    return input_block(block_id, label, element, hint=hint)
 
 
 # Where each setting's problem shows in the modal.

@@ -116,10 +116,10 @@ def _sms_inputs(number: str, language: str) -> list[Block]:
     ]
     chosen = next((o for o in options if o["value"] == language), options[1])
     return [
-        _optional_input(
+        input_block(
             ids.SMS_NUMBER_BLOCK, texts.SMS_NUMBER_LABEL, number_input, hint=texts.SMS_NUMBER_HINT
         ),
-        _optional_input(
+        input_block(
             ids.SMS_LANGUAGE_BLOCK,
             texts.SMS_LANGUAGE_LABEL,
             {"type": "static_select", "options": options, "initial_option": chosen},
@@ -185,12 +185,15 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
     }
 
 
-def _optional_input(block_id: str, label: str, element: dict[str, Any], *, hint: str = "") -> Block:
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = True, hint: str = ""
+) -> Block:
+    """An input block around element, its action id the one every form field has."""
     block: Block = {
         "type": "input",
         "block_id": block_id,
         "label": plain(label),
-        "optional": True,
+        "optional": optional,
         "element": {**element, "action_id": ids.FIELD_ACTION},
     }
     if hint:
