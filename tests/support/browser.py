@@ -25,6 +25,8 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.remote.remote_connection import RemoteConnection
 from selenium.webdriver.support.wait import WebDriverWait
 
+from devtools.web_process import ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's `chromium` package
 CHROMEDRIVER = Path("/usr/bin/chromedriver")  # Debian's `chromium-driver`, the same version
 # Set (to anything but 0) where a missing browser must fail the tier, not skip it: .ci/run.
@@ -54,6 +56,13 @@ FLAGS = (
     # the rule would catch addresses too, hence the loopback ones excluded.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]",
 )
+
+# Where the README's screenshots are; LENSPIN_UPDATE_SCREENSHOTS=1 makes a run refresh them.
+DOCS = ROOT / "docs"
+UPDATE_SCREENSHOTS_VARIABLE = "LENSPIN_UPDATE_SCREENSHOTS"
+# The pages' accent colour (bot/page/templates/page.css) as a computed style: a button of
+# this colour shows the stylesheet was applied (the CSP allowed its hash).
+PAGE_ACCENT = "rgba(29, 60, 110, 1)"
 
 T = TypeVar("T")
 
@@ -184,6 +193,12 @@ def save_screenshot(driver: WebDriver, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+def docs_screenshot(driver: WebDriver, name: str, scratch: Path) -> bytes:
+    """save_screenshot to DOCS/name when UPDATE_SCREENSHOTS_VARIABLE is 1, else to scratch."""
+    folder = DOCS if os.environ.get(UPDATE_SCREENSHOTS_VARIABLE) == "1" else scratch
+    return save_screenshot(driver, folder / name).read_bytes()
 
 
 def png_size(data: bytes) -> tuple[int, int]:
