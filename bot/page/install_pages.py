@@ -20,6 +20,9 @@ _FAILURES = {
     "storage_error": words.DATABASE,
     BAD_REQUEST: words.BAD_REQUEST,
 }
+# A reload of the installed page lands here too (Bolt drops the state cookie on success):
+# these pages must not claim that nothing was installed.
+_LINK_SPENT = frozenset({"invalid_state", "invalid_browser"})
 
 
 class InstallPages:
@@ -57,11 +60,12 @@ class InstallPages:
 
     def failed(self, reason: str) -> str:
         """The install did not happen: why, in plain words, and the way to start again."""
+        title = words.LINK_SPENT_TITLE if reason in _LINK_SPENT else words.FAILED_TITLE
         content = self._render.fragment(
             "install_failed",
-            title=words.FAILED_TITLE,
+            title=title,
             text=_FAILURES.get(reason, words.SLACK_REFUSED),
             again=self._install_path,
             again_text=words.START_AGAIN,
         )
-        return self._render.page(words.FAILED_TITLE, content).decode("utf-8")
+        return self._render.page(title, content).decode("utf-8")

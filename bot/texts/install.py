@@ -21,13 +21,17 @@ INSTALLED = (
 )
 
 FAILED_TITLE = "lenspin was not installed"
+# For a link spent or opened elsewhere: the install it started may well have happened.
+LINK_SPENT_TITLE = "This install link can't be used again"
 DENIED = "The install was cancelled in Slack, so nothing was installed."
 STATE_EXPIRED = (
     "This install link has expired or was already used: each one lasts ten minutes and "
-    "works once. Start again from the Add to Slack page."
+    "works once. If lenspin is already in your workspace, there is nothing more to do; "
+    "otherwise start again from the Add to Slack page."
 )
 OTHER_BROWSER = (
-    "This install was started in another browser, or its page was opened again. Start "
+    "This install was started in another browser, or its page was opened again. If "
+    "lenspin is already in your workspace, there is nothing more to do; otherwise start "
     "again from the Add to Slack page, in this browser."
 )
 CODE_REFUSED = (

@@ -112,14 +112,14 @@ def test_on_a_phone_an_admin_adds_lenspin_to_slack_and_a_replay_keeps_nothing_ne
     wait_until(phone, lambda d: d.current_url == w.web.url + INSTALL_PATH, "Back did nothing")
     phone.forward()
     wait_until(phone, lambda d: d.current_url == replayed, "Forward did nothing")
-    assert landed(phone) == (words.FAILED_TITLE, words.OTHER_BROWSER)
+    assert landed(phone) == (words.LINK_SPENT_TITLE, words.OTHER_BROWSER)
     phone.refresh()
-    assert landed(phone) == (words.FAILED_TITLE, words.OTHER_BROWSER)
+    assert landed(phone) == (words.LINK_SPENT_TITLE, words.OTHER_BROWSER)
     # Even with the spent state's cookie back (a browser that missed its deletion), the
     # state itself works once.
     phone.add_cookie({k: cookie[k] for k in ("name", "value", "path", "secure", "httpOnly")})
     phone.refresh()
-    assert landed(phone) == (words.FAILED_TITLE, words.STATE_EXPIRED)
+    assert landed(phone) == (words.LINK_SPENT_TITLE, words.STATE_EXPIRED)
     assert phone.execute_script("return document.documentElement.scrollWidth") <= PHONE.width
     assert len(w.slack.calls_to("oauth.v2.access")) == exchanges
     assert kept_installs(w, shop) == [row]

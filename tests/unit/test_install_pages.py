@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from bot.page.install_pages import InstallPages
@@ -59,3 +61,23 @@ def test_the_pages_carry_the_connect_pages_headers(pages: InstallPages) -> None:
     assert headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("reason", "title"),
+    [
+        # A reload of the installed page lands on these: they must not say nothing happened.
+        ("invalid_state", words.LINK_SPENT_TITLE),
+        ("invalid_browser", words.LINK_SPENT_TITLE),
+        ("access_denied", words.FAILED_TITLE),
+        ("invalid_code", words.FAILED_TITLE),
+        (NASTY, words.FAILED_TITLE),
+    ],
+)
+def test_a_spent_link_does_not_claim_nothing_was_installed(
+    pages: InstallPages, reason: str, title: str
+) -> None:
+    page = Page.parse(400, {}, pages.failed(reason))
+    assert f"<title>{html.escape(title)}" in page.html
+    other = words.FAILED_TITLE if title == words.LINK_SPENT_TITLE else words.LINK_SPENT_TITLE
+    assert html.escape(other) not in page.html
