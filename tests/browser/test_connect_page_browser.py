@@ -7,7 +7,6 @@ LENSPIN_UPDATE_SCREENSHOTS=1 they replace the ones in docs/ that the README show
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +18,10 @@ from selenium.webdriver.common.by import By
 from bot.texts import page as page_texts
 from devtools.web_process import free_port
 from tests.support import PASSWORD, FakeRescue, FakeSlack, WebProcess, app_env
-from tests.support.browser import PHONE, png_size, save_screenshot, wait_until
+from tests.support.browser import PAGE_ACCENT, PHONE, docs_screenshot, png_size, wait_until
 from tests.support.connect_page import link_in
-from tests.support.standins import ROOT
 
 EMAIL = "jane.doe@helpdesk.example"
-DOCS = ROOT / "docs"
-UPDATE_SCREENSHOTS = os.environ.get("LENSPIN_UPDATE_SCREENSHOTS") == "1"
-# The page's accent colour (bot/page/templates/page.css): its stylesheet was applied.
-ACCENT = "rgba(29, 60, 110, 1)"
 _users = itertools.count()
 
 
@@ -84,11 +78,6 @@ def _stale(element: object) -> bool:
     return False
 
 
-def screenshot(driver: WebDriver, name: str, tmp_path: Path) -> bytes:
-    path = save_screenshot(driver, (DOCS if UPDATE_SCREENSHOTS else tmp_path) / name)
-    return path.read_bytes()
-
-
 def test_on_a_phone_the_link_opens_the_form_a_wrong_try_then_success(
     world: World, phone: WebDriver, tmp_path: Path
 ) -> None:
@@ -99,10 +88,10 @@ def test_on_a_phone_the_link_opens_the_form_a_wrong_try_then_success(
     assert heading == page_texts.HEADING.format(user="Jane Doe", workspace="Lenspin Test & Co")
     # Styled by its own stylesheet (allowed by the CSP's hash), and nothing wider than a phone.
     button = phone.find_element(By.ID, "connect-password")
-    assert button.value_of_css_property("background-color") == ACCENT
+    assert button.value_of_css_property("background-color") == PAGE_ACCENT
     assert phone.execute_script("return document.documentElement.scrollWidth") <= PHONE.width
     assert phone.find_element(By.ID, "password").get_attribute("type") == "password"
-    shot = screenshot(phone, "connect-page-phone.png", tmp_path)
+    shot = docs_screenshot(phone, "connect-page-phone.png", tmp_path)
     assert png_size(shot)[0] == PHONE.width
 
     submit_password(phone, EMAIL, "not my password")
@@ -135,7 +124,7 @@ def test_on_a_desktop_the_form_and_a_pasted_code(
     _user, url = link_for(world, "Jane Doe")
     desktop.get(url)
     wait_until(desktop, lambda d: d.find_elements(By.ID, "code"), "no code field")
-    shot = screenshot(desktop, "connect-page-desktop.png", tmp_path)
+    shot = docs_screenshot(desktop, "connect-page-desktop.png", tmp_path)
     assert png_size(shot)[0] == 1280
     desktop.find_element(By.ID, "code").send_keys(code)
     old = desktop.find_element(By.TAG_NAME, "html")
