@@ -13,7 +13,7 @@ from slack_bolt import App, Respond
 
 from bot.accounts import Accounts, AccountSource, LinkStore
 from bot.audit import AuditPurger, Purgeable
-from bot.config import INSTALL_PATH, Settings
+from bot.config import INSTALL_PATH, Settings, database_unreachable
 from bot.connect import ConnectLinks, LinkKeeper
 from bot.domain import AuditRecord, Requester, StoreError, StoreUnavailable
 from bot.lanes import MAX_WAIT, Seats
@@ -261,6 +261,19 @@ def open_store(settings: Settings, *, check_key: bool = True) -> Store:
     if check_key:
         store.check_key()
     return store
+
+
+def start_refusal(error: Exception) -> str | None:
+    """What an admin reads when open_store raises error; None for an error it does not raise."""
+    from bot.store import DatabaseError, SchemaOutdated  # noqa: PLC0415 (see open_store)
+
+    if isinstance(error, SchemaOutdated):
+        return str(error)
+    if isinstance(error, StoreError):
+        return store_refusal(error)
+    if isinstance(error, DatabaseError):
+        return database_unreachable(error)
+    return None
 
 
 def store_refusal(error: StoreError) -> str:
