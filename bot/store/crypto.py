@@ -27,7 +27,8 @@ class Keyring:
         texts = [k.decode("ascii", "replace") if isinstance(k, bytes) else k for k in keys]
         problem = key_problem(texts)
         if problem is not None:
-            raise ValueError(problem)
+            # `from None`: nothing chained to the error (or a debugger's view of it) carries a key.
+            raise ValueError(problem) from None
         # key_problem applies Fernet's own test of a key, so each of these builds.
         fernets = [Fernet(key) for key in keys]
         self._count = len(fernets)
