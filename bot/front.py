@@ -54,6 +54,10 @@ class FirstSay:
         except BlockingIOError:
             return False
 
+    def spoken(self) -> bool:
+        """Whether some process took the token (this takes it if none had: ask once, at exit)."""
+        return not self.take()
+
 
 @dataclass(eq=False)
 class Arrival:

@@ -42,6 +42,15 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 # app, and the first to find a problem says it once and stops the server (bot/front.py).
 
 
+def on_exit(server: Any) -> None:
+    """Exit 1, not gunicorn's 3, when a worker stopped the server because it cannot start."""
+    # The status a refused start had when the master checked the store itself.
+    from bot.front import GatheringWorker  # noqa: PLC0415 (loaded already: the worker class)
+
+    if GatheringWorker.refusals is not None and GatheringWorker.refusals.spoken():
+        sys.exit(1)
+
+
 def worker_exit(server: Any, worker: Any) -> None:
     """Before a worker goes (a deploy, a restart), settle every PIN request it holds."""
     # A worker that refused to start (bot/front.py) has no app to settle.

@@ -52,7 +52,9 @@ def test_a_bad_second_key_is_named_by_its_place() -> None:
 
 def test_one_token_one_speaker() -> None:
     say = FirstSay()
+    assert not FirstSay().spoken()
     assert [say.take(), say.take(), say.take()] == [True, False, False]
+    assert say.spoken()
 
 
 def test_the_token_is_shared_with_forked_workers() -> None:
