@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.domain import CodeSource, Credential, Requester
 from bot.lanes import MAX_PER_TECHNICIAN, Seats, pace_key
 from bot.store import Keyring, Store
 from bot.store.models import PacingRow, QueueRow
-from tests.support import DATABASE_KINDS, ENCRYPTION_KEY, fresh_database
+from tests.support import ENCRYPTION_KEY
 
 AUTH_CODE = "QUEUED-AUTH-CODE-0123456789abcdefghijklmnopqrstuvwxyz"
 KEY = pace_key(Credential(AUTH_CODE, CodeSource.SHARED))
@@ -24,22 +23,6 @@ COLLEAGUE = Requester("T1", "UCOLLEAGUE")
 LIFETIME = 120.0
 
 OpenStore = Callable[[], Store]
-
-
-@pytest.fixture(params=DATABASE_KINDS)
-def open_store(request: pytest.FixtureRequest) -> Iterator[OpenStore]:
-    """Opens Stores on one fresh, migrated database: each is one process's view of it."""
-    url = fresh_database(request.param)
-    opened: list[Store] = []
-
-    def open_() -> Store:
-        store = Store.from_url(url, Keyring.from_setting(ENCRYPTION_KEY))
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.engine.dispose()
 
 
 def rows(store: Store) -> list[QueueRow]:

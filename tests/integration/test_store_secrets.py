@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from bot.domain import CodeSource, Credential, LinkSource, SecretUnreadable
 from bot.lanes import pace_key
 from bot.store import Keyring, Store, generate_key
 from bot.store.models import PacingRow
-from tests.support import DATABASE_KINDS, ENCRYPTION_KEY, fresh_database
+from tests.support import ENCRYPTION_KEY
 from tests.support.records import entry
 
 AUTH_CODE = "PACED-AUTH-CODE-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -28,22 +28,6 @@ OpenStore = Callable[[str], Store]
 
 class Waited(Exception):
     """Raised by a test's sleep to end a pacer's wait once it is seen."""
-
-
-@pytest.fixture(params=DATABASE_KINDS)
-def open_store(request: pytest.FixtureRequest) -> Iterator[OpenStore]:
-    """Opens Stores with a given LENSPIN_ENCRYPTION_KEY on one fresh, migrated database."""
-    url = fresh_database(request.param)
-    opened: list[Store] = []
-
-    def open_(keys: str) -> Store:
-        store = Store.from_url(url, Keyring.from_setting(keys))
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.engine.dispose()
 
 
 def pacing_keys(store: Store) -> list[str]:

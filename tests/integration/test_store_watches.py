@@ -6,11 +6,10 @@ import io
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, text, update
 
 from bot.accounts import Accounts
@@ -24,16 +23,14 @@ from bot.domain import (
     Watch,
 )
 from bot.rescue.models import Account, PinRequest, QueueSession
-from bot.store import Keyring, Store, generate_key
+from bot.store import Store, generate_key
 from bot.store.models import WatchNodeRow
 from bot.watch import Watcher
 from tests.support import (
-    DATABASE_KINDS,
     ENCRYPTION_KEY,
     MemoryRescue,
     MemorySessions,
     MemoryStore,
-    fresh_database,
     queued,
 )
 from tests.support.records import entry
@@ -45,22 +42,6 @@ BOB = Requester("T1", "UBOB")
 NODE = 3001
 
 OpenStore = Callable[..., Store]
-
-
-@pytest.fixture(params=DATABASE_KINDS)
-def open_store(request: pytest.FixtureRequest) -> Iterator[OpenStore]:
-    """Opens Stores on one fresh, migrated database: each is one process's view of it."""
-    url = fresh_database(request.param)
-    opened: list[Store] = []
-
-    def open_(key: str = ENCRYPTION_KEY) -> Store:
-        store = Store.from_url(url, Keyring.from_setting(key))
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.engine.dispose()
 
 
 def a_watch(

@@ -61,22 +61,6 @@ AnyStore = Store | MemoryStore
 OpenStore = Callable[..., Store]
 
 
-@pytest.fixture(params=DATABASE_KINDS)
-def open_store(request: pytest.FixtureRequest) -> Iterator[OpenStore]:
-    """Opens Stores on one fresh, migrated database: each is one process's view of it."""
-    url = fresh_database(request.param)
-    opened: list[Store] = []
-
-    def open_(key: str = ENCRYPTION_KEY) -> Store:
-        store = Store.from_url(url, Keyring.from_setting(key))
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.engine.dispose()
-
-
 @pytest.fixture(params=["memory", *DATABASE_KINDS])
 def store(request: pytest.FixtureRequest) -> Iterator[AnyStore]:
     """A fresh store: the in-memory double, or a migrated SQLite or PostgreSQL database."""
