@@ -165,6 +165,9 @@ class Watcher:
         if not self._enabled:
             try:
                 stopped_count = self._store.stop_all(self._clock())
+            except StoreError as error:
+                # Expected while the database is down (a worker booting during an outage).
+                logger.warning("Could not stop the watches left from before: %s", error)
             except Exception:
                 logger.exception("Could not stop the watches left from before watching was off")
             else:
