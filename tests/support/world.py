@@ -87,7 +87,9 @@ def drop_test_schemas() -> None:
     """Drop every PostgreSQL schema fresh_database made (at the end of the session)."""
     if not _SCHEMAS:
         return
-    engine = make_engine(POSTGRES_URL)
+    # Hundreds of schemas of a dozen tables each: one statement can take longer than the
+    # app's 3 s answer time-out, which is for the app's requests, not for this clean-up.
+    engine = make_engine(POSTGRES_URL, answer_within=60)
     with engine.begin() as connection:
         for schema in _SCHEMAS:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
