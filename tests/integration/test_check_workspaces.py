@@ -11,7 +11,6 @@ import base64
 import io
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from bot.domain import Installation, StoreUnavailable, Workspace
 from bot.store import Keyring, Store
 from tests.support import ENCRYPTION_KEY, MemoryStore, fresh_database
 from tests.support.doubles import installation
+from tests.support.served import Served
 
 CLIENT_ID = "1234567890.9876543210"
 CLIENT_SECRET = "client-secret-never-printed-0123456789"
@@ -35,7 +35,7 @@ SIGNING_SECRET = "signing-secret-never-printed-0123456789"
 TIMEOUT = 2.0
 
 
-class SlackLike:
+class SlackLike(Served):
     """oauth.v2.access as Slack answers it, and lenspin's health check, on loopback."""
 
     def __init__(self) -> None:
@@ -69,13 +69,10 @@ class SlackLike:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        super().__init__(server)
 
     def verdict(self, client: tuple[str, str]) -> dict[str, object]:
         if self.answer is not None:
@@ -86,18 +83,11 @@ class SlackLike:
             return {"ok": False, "error": "bad_client_secret"}
         return {"ok": False, "error": "invalid_code"}
 
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(TIMEOUT)
-        assert not self._thread.is_alive()
-
 
 @pytest.fixture
 def slack() -> Iterator[SlackLike]:
-    served = SlackLike()
-    yield served
-    served.close()
+    with SlackLike() as served:
+        yield served
 
 
 def several(slack_url: str, **env: str) -> Settings:
