@@ -42,6 +42,10 @@ MAX_PIN_VALIDITY = 86400.0
 DEFAULT_NO_TECH_CONSOLE_LABEL = "Allow the session even if my Technician Console is not running"
 
 
+class StartRefused(Exception):
+    """The web process cannot serve (its database, its key): the message says what to do."""
+
+
 class ConfigError(Exception):
     """The environment does not describe a runnable bot; lists every problem found."""
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import selectors
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from http import HTTPStatus
 from typing import Any
 
+from gunicorn.arbiter import Arbiter
 from gunicorn.http.parser import RequestParser
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from bot.config import StartRefused
 from bot.connect import CONNECT_PATH
 from bot.edge import BODY_CAP, log_refusal
 from bot.page.render import Pages
@@ -26,6 +30,33 @@ HEAD_CAP = 32 * 1024
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 1024 * 1024
 RECV_SIZE = 64 * 1024
+# How long a worker that refused to start waits for the arbiter to stop it (see load_wsgi).
+STOP_WAIT = 10.0
+
+
+class FirstSay:
+    """One token in a pipe the master makes: the worker that takes it is the one that speaks.
+
+    Every worker of a web process that cannot start (say, an unmigrated database) finds the
+    same problem at about the same time; the admin should read it once.
+    """
+
+    def __init__(self) -> None:
+        self._read, write = os.pipe()
+        os.write(write, b"!")
+        os.close(write)
+        os.set_blocking(self._read, False)
+
+    def take(self) -> bool:
+        """True for the first caller in any process forked after this was made."""
+        try:
+            return os.read(self._read, 1) == b"!"
+        except BlockingIOError:
+            return False
+
+    def spoken(self) -> bool:
+        """Whether some process took the token (this takes it if none had: ask once, at exit)."""
+        return not self.take()
 
 
 @dataclass(eq=False)
@@ -53,8 +84,13 @@ class GatheringWorker(ThreadWorker):
     over BODY_CAP before reading it, and drops a request not in after REQUEST_DEADLINE.
     """
 
+    # Made in the master, where gunicorn builds each worker before forking it.
+    refusals: FirstSay | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if GatheringWorker.refusals is None:
+            GatheringWorker.refusals = FirstSay()
         self.arrivals: dict[TConn, Arrival] = {}
         # Whole requests waiting for a thread; the thread hands them to gunicorn's parser.
         self.arrived: dict[TConn, bytes] = {}
@@ -65,6 +101,27 @@ class GatheringWorker(ThreadWorker):
         if self._page_answers is None:
             self._page_answers = Pages()
         return self._page_answers
+
+    def load_wsgi(self) -> None:
+        """Build the app; if it refuses to start, say why once and stop the whole server.
+
+        The master checks nothing itself, so that it never loads the database stack: the
+        workers, which need it anyway, check the schema and the key as they build the app.
+        """
+        try:
+            super().load_wsgi()
+        except StartRefused as refusal:
+            if self.refusals is None or self.refusals.take():
+                print(refusal, file=sys.stderr, flush=True)
+                # The arbiter stops the server, not just this worker, on a worker's boot error.
+                sys.exit(Arbiter.WORKER_BOOT_ERROR)
+            # Another worker has said it and is stopping the server. A second boot error,
+            # reaped while the arbiter stops, would make it raise again (a traceback): this
+            # one waits for the arbiter's SIGTERM and leaves quietly.
+            deadline = time.monotonic() + STOP_WAIT
+            while self.alive and time.monotonic() < deadline:
+                time.sleep(0.05)
+            sys.exit(0 if not self.alive else Arbiter.WORKER_BOOT_ERROR)
 
     def enqueue_req(self, conn: TConn) -> None:
         """Collect the request on the event loop first; queue it for a thread once whole."""
