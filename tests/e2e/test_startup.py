@@ -135,17 +135,7 @@ def built_worker(slack_server: FakeSlack, rescue_server: FakeRescue) -> dict[str
         "print(json.dumps({'modules': sorted(m for m in ('alembic', 'mako', 'pygments', 'zeep') "
         "if m in sys.modules), 'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects())}))"
     )
-    result = subprocess.run(  # noqa: S603 - this interpreter and a fixed probe
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env={"PATH": str(Path(sys.executable).parent), **app_env(slack_server, rescue_server)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return cast(dict[str, Any], json.loads(result.stdout))
+    return cast(dict[str, Any], run_probe(probe, slack_server, rescue_server))
 
 
 def test_a_worker_leaves_the_migration_tooling_unloaded(built_worker: dict[str, Any]) -> None:
@@ -166,17 +156,22 @@ def test_the_master_loads_neither_the_app_nor_the_database_stack(
         "print(json.dumps(sorted(m for m in ('sqlalchemy', 'cryptography', 'slack_bolt', "
         "'slack_sdk', 'zeep', 'bot.app', 'bot.store') if m in sys.modules)))"
     )
+    assert run_probe(probe, slack_server, rescue_server) == []
+
+
+def run_probe(probe: str, slack: FakeSlack, rescue: FakeRescue) -> Any:
+    """Run probe in a fresh interpreter with the app's environment; what it printed, as JSON."""
     result = subprocess.run(  # noqa: S603 - this interpreter and a fixed probe
         [sys.executable, "-c", probe],
         cwd=ROOT,
-        env={"PATH": str(Path(sys.executable).parent), **app_env(slack_server, rescue_server)},
+        env={"PATH": str(Path(sys.executable).parent), **app_env(slack, rescue)},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout) == []
+    return json.loads(result.stdout)
 
 
 def test_a_worker_keeps_its_start_up_objects_out_of_garbage_collection(
