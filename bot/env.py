@@ -284,7 +284,7 @@ class EnvReader:
             return ""
         problem = key_problem(split_keys(raw))
         if problem is not None:
-            self.problem(f"{KEY_SETTING}: {problem}; create one with: python -m bot keygen")
+            self.problem(problem)
             return ""
         return raw
 
