@@ -276,6 +276,13 @@ def start_refusal(error: Exception) -> str | None:
     return None
 
 
+def database_away(error: Exception) -> bool:
+    """Whether open_store's error says the database is out of reach, not wrong."""
+    from bot.store import DatabaseError  # noqa: PLC0415 (see open_store)
+
+    return isinstance(error, StoreUnavailable | DatabaseError)
+
+
 def store_refusal(error: StoreError) -> str:
     """What an admin reads when open_store fails on the database or the key."""
     if isinstance(error, StoreUnavailable):

@@ -46,6 +46,10 @@ class StartRefused(Exception):
     """The web process cannot serve (its database, its key): the message says what to do."""
 
 
+class DatabaseAway(StartRefused):
+    """The database did not answer or could not be reached: it may come back by itself."""
+
+
 class ConfigError(Exception):
     """The environment does not describe a runnable bot; lists every problem found."""
 

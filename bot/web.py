@@ -16,6 +16,7 @@ from slack_bolt.oauth import OAuthFlow
 from bot.app import (
     Lenspin,
     create_app,
+    database_away,
     freeze_startup_heap,
     open_store,
     rescue_client,
@@ -25,6 +26,7 @@ from bot.config import (
     HEALTH_PATH,
     INSTALL_PATH,
     OAUTH_REDIRECT_PATH,
+    DatabaseAway,
     Settings,
     StartRefused,
     load_settings,
@@ -182,7 +184,7 @@ def _checked_store(settings: Settings) -> Store:
         refusal = start_refusal(error)
         if refusal is None:
             raise
-        raise StartRefused(refusal) from None
+        raise (DatabaseAway if database_away(error) else StartRefused)(refusal) from None
 
 
 def _answer(start_response: Callable[..., Any], status: int, text: str) -> list[bytes]:
@@ -197,8 +199,8 @@ def _answer(start_response: Callable[..., Any], status: int, text: str) -> list[
 def create_application() -> WSGIApplication:
     """The gunicorn entry point ('bot.web:create_application()'): build everything once.
 
-    Raises StartRefused, saying what to do, if the database is not migrated, does not answer,
-    or holds secrets LENSPIN_ENCRYPTION_KEY cannot read.
+    Raises StartRefused, saying what to do, if the database is not migrated or holds secrets
+    LENSPIN_ENCRYPTION_KEY cannot read; DatabaseAway (a StartRefused) if it does not answer.
     """
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
