@@ -29,15 +29,20 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import bare_app, headline  # noqa: E402
 from bench.launcher import (  # noqa: E402
+    BARE_CONFIG,
     BARE_TARGET,
+    GUNICORN_CONFIG,
     LENSPIN_TARGET,
     ServedApp,
     Worker,
 )
+from bench.tree import tree_memory  # noqa: E402
 from bot import texts  # noqa: E402
 from bot.domain import LinkSource  # noqa: E402
 from bot.rescue.models import RESCUE_INTERVAL  # noqa: E402
+from bot.slack import bolt  # noqa: E402
 from bot.store import Keyring, Store, generate_key  # noqa: E402
 from devtools.fake_rescue import Delay, FakeRescue  # noqa: E402
 from devtools.fake_slack import FakeSlack  # noqa: E402
@@ -81,7 +86,10 @@ class Plan:
     burst: int
     burst_users: int
     # Requests per app at each memory checkpoint; PINs are part of the traffic in between.
+    # The second is the issue's "after 1,500 requests".
     rss_checkpoints: tuple[int, ...]
+    # Requests per app before the whole-tree memory of the pair with the default workers.
+    footprint_requests: int
 
 
 FULL = Plan(
@@ -92,12 +100,14 @@ FULL = Plan(
     rounds=3,
     paced_rate_per_client=4.0,
     submissions=50,
-    # Three forms each and about 38 s of turns: lenspin refuses a technician's fourth request
+    # Three forms each and about 32 s of turns: lenspin refuses a technician's fourth request
     # on one code (bot.lanes.MAX_PER_TECHNICIAN) and never sends one that waited over 45 s
-    # (MAX_WAIT), so the line the issue's 200-from-50 burst formed can no longer build up.
-    burst=36,
-    burst_users=12,
+    # (MAX_WAIT), so the line issue 5's 200-from-50 burst formed can no longer build up.
+    # 30 PINs: issue 15's burst.
+    burst=30,
+    burst_users=10,
     rss_checkpoints=(500, 1500, 3000),
+    footprint_requests=1500,
 )
 QUICK = Plan(
     startups=1,
@@ -110,6 +120,7 @@ QUICK = Plan(
     burst=12,
     burst_users=4,
     rss_checkpoints=(50, 150, 300),
+    footprint_requests=150,
 )
 
 
@@ -238,6 +249,14 @@ def revision() -> dict[str, Any]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "bot_files_modified": len(git("status", "--porcelain", "--", "bot").splitlines()),
     }
+
+
+def same_server(envs: dict[str, dict[str, str]]) -> dict[str, int]:
+    """Resolve lenspin's workers and threads and hand the bare app the same numbers."""
+    resolved = gunicorn_settings(envs[LENSPIN])
+    envs[BARE]["WEB_CONCURRENCY"] = str(resolved["workers"])
+    envs[BARE]["GUNICORN_THREADS"] = str(resolved["threads"])
+    return resolved
 
 
 def gunicorn_settings(env: dict[str, str]) -> dict[str, int]:
@@ -446,12 +465,13 @@ def connect_fill_users(database_url: str, team_id: str) -> None:
 
 
 def memory(app: ServedApp) -> dict[str, Any]:
-    """Peak and current RSS of an app's gunicorn workers."""
+    """Peak and current RSS of an app's gunicorn workers, and RSS and PSS of its whole tree."""
     workers: list[Worker] = app.workers()
     return {
         "workers": [asdict(w) for w in workers],
         "max_worker_hwm_kib": max((w.vm_hwm_kib for w in workers), default=0),
         "sum_worker_hwm_kib": sum(w.vm_hwm_kib for w in workers),
+        "tree": tree_memory(app),
     }
 
 
@@ -468,7 +488,8 @@ def phase_startup(
         started: dict[str, ServedApp] = {}
         try:
             for name in alternate(run):
-                app = ServedApp(envs[name], name=name, target=targets[name])
+                config = BARE_CONFIG if name == BARE else GUNICORN_CONFIG
+                app = ServedApp(envs[name], name=name, target=targets[name], config=config)
                 started[name] = app
                 app.start()
                 times[name].append(app.startup_seconds or 0.0)
@@ -1049,7 +1070,13 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
         }
         burst_env = app_env(slack, burst_rescue, BURST_AUTH_CODE, extra_env)
         connect_fill_users(envs[LENSPIN]["DATABASE_URL"], slack.team_id)
-        report["gunicorn"] = gunicorn_settings(envs[LENSPIN])
+        report["gunicorn"] = same_server(envs)
+        # The same apps and database with the workers gunicorn_conf chooses by default.
+        default_envs = {
+            name: {k: v for k, v in env.items() if k != "WEB_CONCURRENCY"}
+            for name, env in envs.items()
+        }
+        default_workers = same_server(default_envs)["workers"]
         try:
             progress(t0, f"start-up: {plan.startups} starts per app, interleaved")
             times = phase_startup(plan, envs, apps)
@@ -1065,6 +1092,17 @@ def run(plan: Plan, *, quick: bool, extra_env: dict[str, str], logs: Path) -> di
                 burst_env=burst_env,
                 report=report,
                 t0=t0,
+            )
+            n = plan.footprint_requests
+            progress(t0, f"memory: both apps with {default_workers} workers, {n} requests each")
+
+            def fill(pair: dict[str, ServedApp], target: int) -> int:
+                pins = fill_to(Bench(slack, pair, pool, pool_threads), target, rescue)
+                slack.reset()
+                return pins
+
+            report["footprint"] = headline.footprint(
+                default_envs, workers=default_workers, requests=n, fill=fill, kept=apps
             )
         finally:
             progress(t0, "stopping")
@@ -1094,12 +1132,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=ROOT / "bench" / "results" / "latest.json", help="JSON report"
     )
     parser.add_argument(
-        "--workers", type=int, help="WEB_CONCURRENCY for every app (default: gunicorn_conf's)"
+        "--workers",
+        type=int,
+        default=1,
+        help="WEB_CONCURRENCY for every app (default 1, issue 15's setting; the run also "
+        "measures whole-tree memory with gunicorn_conf's default)",
     )
     parser.add_argument(
         "--threads", type=int, help="GUNICORN_THREADS for every app (default: gunicorn_conf's)"
     )
     args = parser.parse_args(argv)
+    if (bare_app.LISTENER_THREADS, bare_app.ACK_PATH_TIMEOUT) != (
+        bolt.LISTENER_THREADS,
+        bolt.ACK_PATH_TIMEOUT,
+    ):
+        parser.error("bench/bare_app.py's Bolt wiring no longer matches bot/slack/bolt.py's")
     extra_env = {}
     if args.workers:
         extra_env["WEB_CONCURRENCY"] = str(args.workers)
@@ -1114,6 +1161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"gunicorn gthread, {g['workers']} workers x {g['threads']} threads per app\n"
     )
     print(render(table_rows(report)))
+    print(f"\nIssue 15's figures (this run)\n\n{headline.render(headline.rows(report))}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     tcp = report["tcp_system_wide"]

@@ -17,21 +17,33 @@ from devtools.web_process import WebProcess, procfile_command
 LENSPIN_TARGET = "bot.web:create_application()"
 BARE_TARGET = "bench.bare_app:create_application()"
 GUNICORN_CONFIG = "python:bot.gunicorn_conf"
+# The bare app's own: lenspin's serving settings without its master's checks (see the module).
+BARE_CONFIG = "python:bench.bare_conf"
 # Finer than WebProcess's 20 ms, since start-up time is one of the figures.
 _POLL_SECONDS = 0.005
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def gunicorn_command(target: str, port: int) -> list[str]:
-    """The Procfile's web command line with its app target replaced by target."""
+def gunicorn_command(target: str, port: int, config: str = GUNICORN_CONFIG) -> list[str]:
+    """The Procfile's web command line with its app target replaced by target.
+
+    With another config (the bare app's), gunicorn is started directly with that config.
+    """
     args = shlex.split(procfile_command().replace("$PORT", str(port)))
-    config = [a for i, a in enumerate(args) if i > 0 and args[i - 1] in ("--config", "-c")]
-    if config != [GUNICORN_CONFIG]:
+    configs = [a for i, a in enumerate(args) if i > 0 and args[i - 1] in ("--config", "-c")]
+    if configs != [GUNICORN_CONFIG]:
         raise ValueError(f"the Procfile no longer reads --config {GUNICORN_CONFIG}: {args}")
     # The app target is gunicorn's one positional argument, the last one in the Procfile.
     if ":" not in args[-1] or args[-1].startswith("-"):
         raise ValueError(f"no app target at the end of the Procfile's web line: {args}")
-    return [*args[:-1], target]
+    if config == GUNICORN_CONFIG:
+        return [*args[:-1], target]
+    # Another app's master has no lenspin settings to check first: gunicorn itself, with the
+    # same options (`python -m bot web` hands them to gunicorn as they are).
+    if args[:4] != ["python", "-m", "bot", "web"]:
+        raise ValueError(f"the Procfile no longer starts with python -m bot web: {args}")
+    options = [config if a == GUNICORN_CONFIG else a for a in args[4:-1]]
+    return ["python", "-m", "gunicorn", *options, target]
 
 
 @dataclass(frozen=True)
@@ -47,16 +59,23 @@ class ServedApp(WebProcess):
     """WebProcess with another app target; start() records seconds to the first /healthz 200."""
 
     def __init__(
-        self, env: Mapping[str, str], *, name: str, target: str, port: int | None = None
+        self,
+        env: Mapping[str, str],
+        *,
+        name: str,
+        target: str,
+        config: str = GUNICORN_CONFIG,
+        port: int | None = None,
     ) -> None:
         super().__init__(env, port=port)
         self.name = name
         self.target = target
+        self.config = config
         self.startup_seconds: float | None = None
 
     def start(self, *, timeout: float = 30.0) -> ServedApp:
         """Start gunicorn; return once GET /healthz answers 200."""
-        command = gunicorn_command(self.target, self.port)
+        command = gunicorn_command(self.target, self.port, self.config)
         started = time.monotonic()
         self.process = subprocess.Popen(  # noqa: S603 (the Procfile's own line)
             command,

@@ -192,20 +192,15 @@ def run_socket_mode(settings: Settings) -> int:
 
 
 def _store(settings: Settings, *, check_key: bool = True) -> Store | None:
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
-
-    from bot.app import open_store, store_refusal  # noqa: PLC0415
-    from bot.domain import StoreError  # noqa: PLC0415
-    from bot.store import SchemaOutdated  # noqa: PLC0415
+    from bot.app import open_store, start_refusal  # noqa: PLC0415
 
     try:
         return open_store(settings, check_key=check_key)
-    except SchemaOutdated as error:
-        print(error, file=sys.stderr)
-    except StoreError as error:
-        print(store_refusal(error), file=sys.stderr)
-    except SQLAlchemyError as error:
-        print(database_unreachable(error), file=sys.stderr)
+    except Exception as error:
+        refusal = start_refusal(error)
+        if refusal is None:
+            raise
+        print(refusal, file=sys.stderr)
     return None
 
 

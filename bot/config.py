@@ -42,6 +42,14 @@ MAX_PIN_VALIDITY = 86400.0
 DEFAULT_NO_TECH_CONSOLE_LABEL = "Allow the session even if my Technician Console is not running"
 
 
+class StartRefused(Exception):
+    """The web process cannot serve (its database, its key): the message says what to do."""
+
+
+class DatabaseAway(StartRefused):
+    """The database did not answer or could not be reached: it may come back by itself."""
+
+
 class ConfigError(Exception):
     """The environment does not describe a runnable bot; lists every problem found."""
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from bot.fields import PIN_FIELDS, FieldSpec, PinField
@@ -20,6 +22,37 @@ HIDEABLE: tuple[str, ...] = (
     "no_tech_console",
     "sms",
 )
+
+KEY_SETTING = "LENSPIN_ENCRYPTION_KEY"
+# A Fernet key is 32 bytes in URL-safe base64 (cryptography's own test of a key).
+_FERNET_KEY_BYTES = 32
+
+
+def key_problem(keys: Sequence[str]) -> str | None:
+    """Why keys (LENSPIN_ENCRYPTION_KEY's, newest first) cannot be Fernet keys, or None.
+
+    Plain base64 arithmetic, so that checking the settings loads no cryptography: the web
+    process's master checks them and never encrypts anything.
+    """
+    if not keys:
+        return f"{KEY_SETTING}: no key given; make one with `python -m bot keygen`"
+    for position, key in enumerate(keys, start=1):
+        try:
+            decoded = base64.urlsafe_b64decode(key)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if len(decoded) != _FERNET_KEY_BYTES:
+            return (
+                f"{KEY_SETTING}: key {position} of {len(keys)} is not a Fernet key "
+                "(44 characters of URL-safe base64); make one with `python -m bot keygen`"
+            )
+    return None
+
+
+def split_keys(value: str) -> list[str]:
+    """LENSPIN_ENCRYPTION_KEY's comma-separated keys, the newest first."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
 
 # Hosts that never leave this machine: the only ones a browser is sent to over http://
 # (LENSPIN_PUBLIC_URL, SLACK_OAUTH_AUTHORIZE_URL).
@@ -242,8 +275,6 @@ class EnvReader:
         return value
 
     def encryption_key(self) -> str:
-        from bot.store.crypto import Keyring  # noqa: PLC0415 (cryptography, only when set)
-
         raw = self.text("LENSPIN_ENCRYPTION_KEY")
         if not raw:
             self.problem(
@@ -251,10 +282,9 @@ class EnvReader:
                 "PINs kept in the history. Create one with: python -m bot keygen"
             )
             return ""
-        try:
-            Keyring.from_setting(raw)
-        except ValueError as error:
-            self.problem(f"LENSPIN_ENCRYPTION_KEY: {error}; create one with: python -m bot keygen")
+        problem = key_problem(split_keys(raw))
+        if problem is not None:
+            self.problem(problem)
             return ""
         return raw
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import mmap
+import os
 import selectors
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from http import HTTPStatus
 from typing import Any
 
+from gunicorn.arbiter import Arbiter
 from gunicorn.http.parser import RequestParser
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from bot.config import DatabaseAway, StartRefused
 from bot.connect import CONNECT_PATH
 from bot.edge import BODY_CAP, log_refusal
 from bot.page.render import Pages
@@ -26,6 +31,55 @@ HEAD_CAP = 32 * 1024
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 1024 * 1024
 RECV_SIZE = 64 * 1024
+# How long a worker that refused to start waits for the arbiter to stop it (see load_wsgi).
+STOP_WAIT = 10.0
+# How often a worker whose database is away tries to start again, while another one serves.
+RETRY_EVERY = 1.0
+WORKER_WAITS = (
+    "A new lenspin worker cannot use the database yet; it tries again every second while the "
+    "others serve."
+)
+WORKER_SERVES = "The database answers again: the new lenspin worker serves."
+
+
+class FirstSay:
+    """One token in a pipe the master makes: the worker that takes it is the one that speaks.
+
+    Every worker of a web process that cannot start (say, an unmigrated database) finds the
+    same problem at about the same time; the admin should read it once.
+    """
+
+    def __init__(self) -> None:
+        self._read, write = os.pipe()
+        os.write(write, b"!")
+        os.close(write)
+        os.set_blocking(self._read, False)
+
+    def take(self) -> bool:
+        """True for the first caller in any process forked after this was made."""
+        try:
+            return os.read(self._read, 1) == b"!"
+        except BlockingIOError:
+            return False
+
+    def spoken(self) -> bool:
+        """Whether some process took the token (this takes it if none had: ask once, at exit)."""
+        return not self.take()
+
+
+class Served:
+    """One byte shared by every process forked after this was made: has any worker served?"""
+
+    def __init__(self) -> None:
+        # An anonymous mapping is shared, not copied, across fork.
+        self._byte = mmap.mmap(-1, 1)
+
+    def mark(self) -> None:
+        """Say that a worker has started serving."""
+        self._byte[0] = 1
+
+    def __bool__(self) -> bool:
+        return self._byte[0] == 1
 
 
 @dataclass(eq=False)
@@ -53,8 +107,16 @@ class GatheringWorker(ThreadWorker):
     over BODY_CAP before reading it, and drops a request not in after REQUEST_DEADLINE.
     """
 
+    # Made in the master, where gunicorn builds each worker before forking it.
+    refusals: FirstSay | None = None
+    served: Served | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if GatheringWorker.refusals is None:
+            GatheringWorker.refusals = FirstSay()
+        if GatheringWorker.served is None:
+            GatheringWorker.served = Served()
         self.arrivals: dict[TConn, Arrival] = {}
         # Whole requests waiting for a thread; the thread hands them to gunicorn's parser.
         self.arrived: dict[TConn, bytes] = {}
@@ -65,6 +127,52 @@ class GatheringWorker(ThreadWorker):
         if self._page_answers is None:
             self._page_answers = Pages()
         return self._page_answers
+
+    def load_wsgi(self) -> None:
+        """Build the app; if it refuses to start, say why once and stop the whole server.
+
+        The master checks nothing itself, so that it never loads the database stack: the
+        workers, which need it anyway, check the schema and the key as they build the app.
+        A worker started while the server already serves (a restart, a second worker still
+        booting) whose database is away waits for it instead: another worker is answering.
+        """
+        waiting = False
+        while True:
+            try:
+                super().load_wsgi()
+            except DatabaseAway as away:
+                if not self.alive:  # stopped while waiting
+                    sys.exit(0)
+                if not self.served:
+                    self._refuse_start(away)
+                if not waiting:
+                    print(WORKER_WAITS, file=sys.stderr, flush=True)
+                    waiting = True
+                # The arbiter stops a worker that stays silent past gunicorn's timeout.
+                self.notify()
+                time.sleep(RETRY_EVERY)
+            except StartRefused as refusal:
+                self._refuse_start(refusal)
+            else:
+                if waiting:
+                    print(WORKER_SERVES, file=sys.stderr, flush=True)
+                if self.served is not None:
+                    self.served.mark()
+                return
+
+    def _refuse_start(self, refusal: StartRefused) -> None:
+        """Say why once (the first worker to refuse) and make the arbiter stop the server."""
+        if self.refusals is None or self.refusals.take():
+            print(refusal, file=sys.stderr, flush=True)
+            # The arbiter stops the server, not just this worker, on a worker's boot error.
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+        # Another worker has said it and is stopping the server. A second boot error,
+        # reaped while the arbiter stops, would make it raise again (a traceback): this
+        # one waits for the arbiter's SIGTERM and leaves quietly.
+        deadline = time.monotonic() + STOP_WAIT
+        while self.alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sys.exit(0 if not self.alive else Arbiter.WORKER_BOOT_ERROR)
 
     def enqueue_req(self, conn: TConn) -> None:
         """Collect the request on the event loop first; queue it for a thread once whole."""

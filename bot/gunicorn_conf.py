@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.config import ConfigError, Settings, database_unreachable, load_settings
+from bot.config import ConfigError, Settings, load_settings
 
 
 def _settings() -> Settings:
@@ -39,28 +37,23 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
-def on_starting(server: Any) -> None:
-    """Check the schema and the key once in the master, so a mistake is one clear message."""
-    # Imported here: after gunicorn has parsed its own config.
-    from bot.app import open_store, store_refusal  # noqa: PLC0415
-    from bot.domain import StoreError  # noqa: PLC0415
-    from bot.store import SchemaOutdated  # noqa: PLC0415
+# The master only serves: it imports neither the app nor the database stack (about 45 MiB a
+# dyno pays once more for nothing). Each worker checks the schema and the key as it builds the
+# app, and the first to find a problem says it once and stops the server (bot/front.py).
 
-    try:
-        open_store(_SETTINGS).engine.dispose()
-    except SchemaOutdated as error:
-        print(error, file=sys.stderr)
-        sys.exit(1)
-    except StoreError as error:
-        print(store_refusal(error), file=sys.stderr)
-        sys.exit(1)
-    except SQLAlchemyError as error:
-        print(database_unreachable(error), file=sys.stderr)
+
+def on_exit(server: Any) -> None:
+    """Exit 1, not gunicorn's 3, when a worker stopped the server because it cannot start."""
+    # The status a refused start had when the master checked the store itself.
+    from bot.front import GatheringWorker  # noqa: PLC0415 (loaded already: the worker class)
+
+    if GatheringWorker.refusals is not None and GatheringWorker.refusals.spoken():
         sys.exit(1)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
     """Before a worker goes (a deploy, a restart), settle every PIN request it holds."""
-    shutdown = getattr(worker.wsgi, "shutdown", None)
+    # A worker that refused to start (bot/front.py) has no app to settle.
+    shutdown = getattr(getattr(worker, "wsgi", None), "shutdown", None)
     if callable(shutdown):
         shutdown()

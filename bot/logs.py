@@ -19,6 +19,10 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LIBRARIES = {
     "zeep": logging.WARNING,
     "slack_sdk": logging.INFO,
+    # The Web API client tests its own logger's level, not the effective one, before it
+    # formats every request's whole body into a DEBUG line (4 KB with the PIN form): set
+    # here, that line is no longer built for every call only to be dropped.
+    "slack_sdk.web.base_client": logging.INFO,
     "urllib3": logging.INFO,
     "slack_bolt": logging.WARNING,
 }

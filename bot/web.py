@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.oauth import OAuthFlow
 
-from bot.app import Lenspin, create_app, freeze_startup_heap, open_store, rescue_client
-from bot.config import HEALTH_PATH, INSTALL_PATH, OAUTH_REDIRECT_PATH, load_settings
+from bot.app import (
+    Lenspin,
+    create_app,
+    database_away,
+    freeze_startup_heap,
+    open_store,
+    rescue_client,
+    start_refusal,
+)
+from bot.config import (
+    HEALTH_PATH,
+    INSTALL_PATH,
+    OAUTH_REDIRECT_PATH,
+    DatabaseAway,
+    Settings,
+    StartRefused,
+    load_settings,
+)
 from bot.connect import CONNECT_PATH
 from bot.edge import Refused, Signature, log_refusal, logger, read_signed
 from bot.logs import configure_logging, never_log
 from bot.page.connect_page import ConnectPage
 from bot.page.install_pages import BAD_REQUEST, InstallPages
+from bot.rescue_loader import DeferredRescue
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 SLACK_PATH = "/slack/events"
 # What BoltRequest raises on a body that is signed but not a Slack payload: JSON that is not
@@ -156,6 +177,16 @@ def _oauth_query(path: str, query: str) -> dict[str, str]:
     return {name: first[name] for name in ("code", "state", "error") if name in first}
 
 
+def _checked_store(settings: Settings) -> Store:
+    try:
+        return open_store(settings)
+    except Exception as error:
+        refusal = start_refusal(error)
+        if refusal is None:
+            raise
+        raise (DatabaseAway if database_away(error) else StartRefused)(refusal) from None
+
+
 def _answer(start_response: Callable[..., Any], status: int, text: str) -> list[bytes]:
     body = text.encode()
     start_response(
@@ -166,12 +197,21 @@ def _answer(start_response: Callable[..., Any], status: int, text: str) -> list[
 
 
 def create_application() -> WSGIApplication:
-    """The gunicorn entry point ('bot.web:create_application()'): build everything once."""
+    """The gunicorn entry point ('bot.web:create_application()'): build everything once.
+
+    Raises StartRefused, saying what to do, if the database is not migrated or holds secrets
+    LENSPIN_ENCRYPTION_KEY cannot read; DatabaseAway (a StartRefused) if it does not answer.
+    """
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     never_log(*settings.secrets)
-    store = open_store(settings)
-    lenspin = create_app(settings, rescue=rescue_client(settings), store=store)
+    store = _checked_store(settings)
+    # Built once the worker serves; gc.freeze then keeps zeep's WSDL objects out of later
+    # collections, like the rest of start-up (freeze_startup_heap).
+    rescue = DeferredRescue(
+        lambda: rescue_client(settings), wait=settings.rescue_timeout, then=gc.freeze
+    )
+    lenspin = create_app(settings, rescue=rescue, store=store)
     page = (
         ConnectPage(
             lenspin.connect_links,
@@ -183,4 +223,5 @@ def create_application() -> WSGIApplication:
     )
     application = WSGIApplication(lenspin, settings.slack_signing_secret, page=page)
     freeze_startup_heap()
+    rescue.start()
     return application

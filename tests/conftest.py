@@ -18,6 +18,7 @@ from tests.support import (
     LOG_DIR_VARIABLE,
     PASSWORD,
     SSO_PASSWORD,
+    TEST_APPLICATION,
     FakeRescue,
     FakeSlack,
     MakeClient,
@@ -26,6 +27,9 @@ from tests.support import (
     drop_test_schemas,
     next_tech,
 )
+
+# This process's PostgreSQL sessions are told apart from the apps' in pg_stat_activity.
+os.environ.setdefault("PGAPPNAME", TEST_APPLICATION)
 
 # Each folder under tests/ is a tier, and its tests carry the tier's marker (pyproject.toml).
 TIERS = ("unit", "scenario", "integration", "e2e", "faults", "deploy", "devtools", "browser")

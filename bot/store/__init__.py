@@ -5,6 +5,10 @@ Knows SQLAlchemy and Alembic; nothing of Slack or zeep. Nothing touches a databa
 build a Store with Store.from_url(url, Keyring.from_setting(...)), then check_schema().
 """
 
+# Whatever SQLAlchemy raises that the store does not turn into StoreUnavailable (a malformed
+# DATABASE_URL, a driver that is not installed): named here, so callers need not import it.
+from sqlalchemy.exc import SQLAlchemyError as DatabaseError
+
 from bot.store.crypto import Keyring, generate_key
 from bot.store.db import make_engine, normalize_url
 from bot.store.pacer import DatabasePacer
@@ -13,6 +17,7 @@ from bot.store.seats import DatabaseSeats
 from bot.store.store import Store
 
 __all__ = [
+    "DatabaseError",
     "DatabasePacer",
     "DatabaseSeats",
     "Keyring",

@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot.domain import SecretUnreadable
+from bot.env import KEY_SETTING, key_problem, split_keys
 
-SETTING = "LENSPIN_ENCRYPTION_KEY"
+SETTING = KEY_SETTING
 
 # HKDF's label for the pacing key: a key of its own, never the one that encrypts.
 _PACING_LABEL = b"lenspin pacing keys v1"
@@ -23,18 +24,13 @@ class Keyring:
     """Encrypts with the newest key and decrypts with any, so keys can be rotated."""
 
     def __init__(self, keys: Sequence[str | bytes]) -> None:
-        if not keys:
-            raise ValueError(f"{SETTING}: no key given; make one with `python -m bot keygen`")
-        fernets = []
-        for position, key in enumerate(keys, start=1):
-            try:
-                fernets.append(Fernet(key))
-            except (ValueError, TypeError):
-                # `from None`: the cause's message or a debugger's locals must not carry the key.
-                raise ValueError(
-                    f"{SETTING}: key {position} of {len(keys)} is not a Fernet key "
-                    "(44 characters of URL-safe base64); make one with `python -m bot keygen`"
-                ) from None
+        texts = [k.decode("ascii", "replace") if isinstance(k, bytes) else k for k in keys]
+        problem = key_problem(texts)
+        if problem is not None:
+            # `from None`: nothing chained to the error (or a debugger's view of it) carries a key.
+            raise ValueError(problem) from None
+        # key_problem applies Fernet's own test of a key, so each of these builds.
+        fernets = [Fernet(key) for key in keys]
         self._count = len(fernets)
         self._fernet = MultiFernet(fernets)
         self._pacing_key = HKDF(
@@ -44,7 +40,7 @@ class Keyring:
     @classmethod
     def from_setting(cls, value: str) -> Keyring:
         """Read LENSPIN_ENCRYPTION_KEY: comma-separated keys, the newest first."""
-        return cls([part.strip() for part in value.split(",") if part.strip()])
+        return cls(split_keys(value))
 
     def __repr__(self) -> str:
         return f"Keyring({self._count} key{'s' if self._count != 1 else ''})"

@@ -13,6 +13,8 @@ from bot.store.faults import Unanswered
 
 # psycopg counts whole seconds and treats anything under 2 as 2.
 CONNECT_TIMEOUT = 2
+# The longest a transaction may sit between statements before the server ends its session.
+IDLE_IN_TRANSACTION = 10.0
 # An idle pooled connection whose peer vanished is found within about 10 + 3 * 3 s, and data
 # the peer never acknowledges fails the connection after 10 s, instead of the OS's 15 minutes.
 KEEPALIVES = {
@@ -78,4 +80,8 @@ def bound(engine: Engine, answer_within: float | None) -> None:
         # more releases its locks. A SET, not a startup option: poolers may refuse those.
         milliseconds = round(answer_within * 1000)
         dbapi_connection.execute(f"SET statement_timeout = {milliseconds}")
+        # Likewise a transaction whose client went quiet (a frozen network, a stopped process):
+        # lenspin never waits on anything else inside one, so its locks go after a while.
+        idle = round(IDLE_IN_TRANSACTION * 1000)
+        dbapi_connection.execute(f"SET idle_in_transaction_session_timeout = {idle}")
         dbapi_connection.commit()

@@ -126,27 +126,52 @@ def test_python_m_bot_serves_http_like_the_procfile_with_settings_from_dotenv() 
 @pytest.fixture(scope="module")
 def built_worker(slack_server: FakeSlack, rescue_server: FakeRescue) -> dict[str, Any]:
     """What a process holds once it has built the app the way a gunicorn worker does."""
+    # The Rescue client is built on a thread once the app is: joined first, so its objects
+    # are counted as a worker holds them a moment after it starts serving.
     probe = (
-        "import gc, json, sys; from bot.web import create_application; create_application(); "
-        "print(json.dumps({'modules': sorted(m for m in ('alembic', 'mako', 'pygments') "
+        "import gc, json, sys, threading; from bot.web import create_application; "
+        "create_application(); "
+        "[t.join(30) for t in threading.enumerate() if t.name == 'lenspin-rescue-load']; "
+        "print(json.dumps({'modules': sorted(m for m in ('alembic', 'mako', 'pygments', 'zeep') "
         "if m in sys.modules), 'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects())}))"
     )
+    return cast(dict[str, Any], run_probe(probe, slack_server, rescue_server))
+
+
+def test_a_worker_leaves_the_migration_tooling_unloaded(built_worker: dict[str, Any]) -> None:
+    # alembic, mako and pygments are 11 MiB of every worker's memory, for `migrate` alone;
+    # zeep is there, loaded on a thread after the app is built.
+    assert built_worker["modules"] == ["zeep"]
+
+
+def test_the_master_loads_neither_the_app_nor_the_database_stack(
+    slack_server: FakeSlack, rescue_server: FakeRescue
+) -> None:
+    # What a gunicorn master of the Procfile's line imports before it forks: the command,
+    # gunicorn, its config (which checks the settings) and the worker class. A dyno pays for
+    # each of these once more than it has workers.
+    probe = (
+        "import json, sys; import bot.__main__, gunicorn.app.wsgiapp, gunicorn.arbiter; "
+        "import bot.gunicorn_conf, bot.front; "
+        "print(json.dumps(sorted(m for m in ('sqlalchemy', 'cryptography', 'slack_bolt', "
+        "'slack_sdk', 'zeep', 'bot.app', 'bot.store') if m in sys.modules)))"
+    )
+    assert run_probe(probe, slack_server, rescue_server) == []
+
+
+def run_probe(probe: str, slack: FakeSlack, rescue: FakeRescue) -> Any:
+    """Run probe in a fresh interpreter with the app's environment; what it printed, as JSON."""
     result = subprocess.run(  # noqa: S603 - this interpreter and a fixed probe
         [sys.executable, "-c", probe],
         cwd=ROOT,
-        env={"PATH": str(Path(sys.executable).parent), **app_env(slack_server, rescue_server)},
+        env={"PATH": str(Path(sys.executable).parent), **app_env(slack, rescue)},
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    return cast(dict[str, Any], json.loads(result.stdout))
-
-
-def test_a_worker_leaves_the_migration_tooling_unloaded(built_worker: dict[str, Any]) -> None:
-    # alembic, mako and pygments are 11 MiB of every worker's memory, for `migrate` alone.
-    assert built_worker["modules"] == []
+    return json.loads(result.stdout)
 
 
 def test_a_worker_keeps_its_start_up_objects_out_of_garbage_collection(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from bot.front import WORKER_SERVES, WORKER_WAITS
 from tests.support import (
     AUTH_CODE,
     POSTGRES_URL,
@@ -22,6 +25,7 @@ from tests.support import (
     submit_pin_modal,
 )
 from tests.support.proxy import Proxy, postgres_proxy
+from tests.support.workspaces_e2e import wait_until
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="LENSPIN_TEST_DATABASE_URL is not set")
 
@@ -101,6 +105,53 @@ def test_a_hung_database_gets_every_technician_an_answer_and_lenspin_recovers(
                     break
                 assert texts.DATABASE_NOT_ANSWERING in answer
             assert "Rescue Lens PIN" in answer
+            assert "Traceback" not in web.output()
+
+
+def test_a_worker_started_while_the_database_hangs_waits_and_the_server_keeps_serving(
+    proxy: Proxy,
+) -> None:
+    through_proxy = proxy.url_for(fresh_database("postgresql"))
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,), rate_limit=None) as rescue:
+        env = app_env(
+            slack,
+            rescue,
+            DATABASE_URL=through_proxy,
+            LENSPIN_ALLOWED_USERS=",".join(ALLOWED),
+            WEB_CONCURRENCY="1",
+        )
+        with WebProcess(env) as web:
+            assert web.process is not None
+            master = web.process.pid
+            children = Path(f"/proc/{master}/task/{master}/children")
+            (first,) = children.read_text().split()
+            proxy.freeze()
+            # gunicorn adds a worker on SIGTTIN, as it replaces one that died or was recycled:
+            # this one boots while the database hangs.
+            os.kill(master, signal.SIGTTIN)
+            wait_until(lambda: WORKER_WAITS in web.output(), timeout=20)
+            # The server did not stop: the first worker still acks and answers.
+            ack, _, _ = slack.send_command(web.events_url, user_id=STRANGERS[0], text="Jane")
+            assert ack.status == 200
+            assert ack.elapsed < ACK_LIMIT
+            answer = slack.wait_for_message(STRANGERS[0], timeout=ANSWER_LIMIT)["text"]
+            assert answer == texts.DATABASE_NOT_ANSWERING
+            assert web.process.poll() is None
+            assert first in children.read_text().split()
+
+            proxy.thaw()
+            wait_until(lambda: WORKER_SERVES in web.output(), timeout=20)
+            assert len(children.read_text().split()) == 2
+            # lenspin stops asking the database for a few seconds after a time-out.
+            deadline = time.monotonic() + 3 * ANSWER_LIMIT
+            for user in ALLOWED:
+                opened = open_pin_modal(slack, web.events_url, user_id=user, text=user)
+                submit_pin_modal(slack, web.events_url, opened, user_id=user, values={})
+                answer = slack.wait_for_message(user, timeout=30)["text"]
+                if "Rescue Lens PIN" in answer or time.monotonic() > deadline:
+                    break
+            assert "Rescue Lens PIN" in answer
+            assert web.output().count(WORKER_WAITS) == 1
             assert "Traceback" not in web.output()
 
 

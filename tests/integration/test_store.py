@@ -150,6 +150,18 @@ def test_query_parameters_reach_postgresql(store: Store, database_url: str) -> N
     assert tables == len(Base.metadata.tables) + 1  # lenspin's tables and Alembic's version table
 
 
+def test_postgresql_ends_a_statement_or_a_quiet_transaction_that_holds_locks_too_long(
+    store: Store, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("these time-outs are PostgreSQL's")
+    with store.engine.connect() as connection:
+        show = connection.exec_driver_sql
+        # What the server itself applies to lenspin's sessions, not what was asked for.
+        assert show("SHOW statement_timeout").scalar() == "3s"
+        assert show("SHOW idle_in_transaction_session_timeout").scalar() == "10s"
+
+
 def test_sqlite_engines_use_wal_a_busy_timeout_foreign_keys_and_a_bounded_cache(
     tmp_path: Path,
 ) -> None:

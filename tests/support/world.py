@@ -8,11 +8,14 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from psycopg.errors import LockNotAvailable
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.rescue.client import RescueClient
@@ -32,6 +35,18 @@ PASSWORD = "correct horse <battery> & staple"
 SSO_PASSWORD = "company-wide sso secret"
 
 _DATABASES = tempfile.TemporaryDirectory(prefix="lenspin-test-db-")
+# pg_stat_activity's name for the test process's own PostgreSQL sessions (libpq's PGAPPNAME,
+# set by conftest; the apps under test get an environment of their own and no name).
+TEST_APPLICATION = "lenspin-tests"
+# How long the clean-up waits for a lock in a test schema before it looks for who holds it.
+LOCK_WAIT = "10s"
+# Who holds a lock on a table in :schema.
+_LOCK_HOLDERS = text(
+    "SELECT DISTINCT a.pid, a.application_name, a.state, a.state_change,"
+    " left(a.query, 160) AS query FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE n.nspname = :schema AND l.granted AND a.pid <> pg_backend_pid()"
+)
 _SCHEMAS: list[str] = []
 _tech_ids = itertools.count()
 
@@ -84,17 +99,48 @@ def fresh_database(kind: str = "sqlite") -> str:
 
 
 def drop_test_schemas() -> None:
-    """Drop every PostgreSQL schema fresh_database made (at the end of the session)."""
+    """Drop every PostgreSQL schema fresh_database made (at the end of the session).
+
+    The schemas are this run's alone: a session still holding a lock in one is named in a
+    warning, so the leak can be found, and ended, so the clean-up cannot hang.
+    """
     if not _SCHEMAS:
         return
-    # Hundreds of schemas of a dozen tables each: one statement can take longer than the
-    # app's 3 s answer time-out, which is for the app's requests, not for this clean-up.
+    # A schema of a dozen tables can take longer to drop than the app's 3 s answer time-out,
+    # which is for the app's requests, not for this clean-up.
     engine = make_engine(POSTGRES_URL, answer_within=60)
-    with engine.begin() as connection:
+    try:
         for schema in _SCHEMAS:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+            _drop_schema(engine, schema)
+    finally:
+        engine.dispose()
     _SCHEMAS.clear()
+
+
+def _drop_schema(engine: Engine, schema: str) -> None:
+    for _ in range(3):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            return
+        except OperationalError as error:
+            if not isinstance(error.orig, LockNotAvailable):
+                raise
+        with engine.begin() as connection:
+            holders = connection.execute(_LOCK_HOLDERS, {"schema": schema}).all()
+            for holder in holders:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.pid})
+        warnings.warn(
+            f"{schema} could not be dropped: sessions still held locks in it, ended now: "
+            + "; ".join(
+                f"pid {h.pid} of {h.application_name or 'a lenspin process'} ({h.state} since "
+                f"{h.state_change:%H:%M:%S}, last statement {h.query!r})"
+                for h in holders
+            ),
+            stacklevel=1,
+        )
+    raise RuntimeError(f"{schema} could not be dropped: its locks are still held")
 
 
 def app_env(slack: FakeSlack, rescue: FakeRescue, **overrides: str) -> dict[str, str]:

@@ -153,6 +153,9 @@ def test_the_domain_records_know_only_the_fields() -> None:
         # Each workspace's settings: a use case over the WorkspaceStore Protocol.
         ("bot.workspaces", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         ("bot.watch", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
+        # Settings are checked by a gunicorn master, which must not load the store's libraries.
+        ("bot.config", ("bot.slack", "bot.store", "bot.app", "bot.pins")),
+        ("bot.env", ("bot.slack", "bot.store", "bot.app", "bot.pins", "bot.config")),
         ("bot.watch_ports", ("bot.slack", "bot.store", "bot.app", "bot.config", "bot.pins")),
         (
             "bot.watch_rules",
@@ -194,7 +197,8 @@ def test_no_listener_imports_another() -> None:
         ("zeep", ("bot.rescue",)),
         ("lxml", ("bot.rescue",)),
         ("slack_bolt", ("bot.slack", "bot.app", "bot.web", "bot.__main__")),
-        ("sqlalchemy", ("bot.store", "bot.check", "bot.gunicorn_conf", "bot.__main__")),
+        # Not bot.gunicorn_conf: a gunicorn master loads no database stack (bot/front.py).
+        ("sqlalchemy", ("bot.store", "bot.check", "bot.__main__")),
     ],
 )
 def test_each_library_stays_in_its_layer(library: str, allowed: tuple[str, ...]) -> None:

@@ -180,6 +180,10 @@ def test_storage_and_sso_mistakes_are_named() -> None:
         "LENSPIN_SSO_IDS",
     }
     assert "not-a-fernet-key" not in str(caught.value)
+    # Named once, with one way out.
+    key_line = next(p for p in caught.value.problems if p.startswith("LENSPIN_ENCRYPTION_KEY"))
+    assert key_line.count("LENSPIN_ENCRYPTION_KEY") == 1
+    assert key_line.count("keygen") == 1
 
 
 def test_without_any_way_to_make_pins_it_says_so() -> None:
