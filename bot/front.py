@@ -141,8 +141,6 @@ class GatheringWorker(ThreadWorker):
             try:
                 super().load_wsgi()
             except DatabaseAway as away:
-                if not self.alive:  # stopped while waiting
-                    sys.exit(0)
                 if not self.served:
                     self._refuse_start(away)
                 if not waiting:
@@ -151,6 +149,8 @@ class GatheringWorker(ThreadWorker):
                 # The arbiter stops a worker that stays silent past gunicorn's timeout.
                 self.notify()
                 time.sleep(RETRY_EVERY)
+                if not self.alive:  # told to stop while waiting: nothing to settle yet
+                    sys.exit(0)
             except StartRefused as refusal:
                 self._refuse_start(refusal)
             else:

@@ -155,6 +155,25 @@ def test_a_worker_started_while_the_database_hangs_waits_and_the_server_keeps_se
             assert "Traceback" not in web.output()
 
 
+def test_a_worker_waiting_for_the_database_stops_with_the_server(proxy: Proxy) -> None:
+    through_proxy = proxy.url_for(fresh_database("postgresql"))
+    with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,)) as rescue:
+        env = app_env(slack, rescue, DATABASE_URL=through_proxy, WEB_CONCURRENCY="1")
+        web = WebProcess(env).start()
+        try:
+            assert web.process is not None
+            proxy.freeze()
+            os.kill(web.process.pid, signal.SIGTTIN)
+            wait_until(lambda: WORKER_WAITS in web.output(), timeout=20)
+            stopping = time.monotonic()
+        finally:
+            web.stop()
+        # Stopped by SIGTERM like any deploy, not killed after WebProcess's 10 s.
+        assert web.process.returncode == 0, web.output()
+        assert time.monotonic() - stopping < 10
+        assert "Traceback" not in web.output()
+
+
 def test_check_says_a_hung_database_did_not_answer(proxy: Proxy, tmp_path: Path) -> None:
     through_proxy = proxy.url_for(fresh_database("postgresql"))
     with FakeSlack() as slack, FakeRescue(auth_codes=(AUTH_CODE,)) as rescue:
