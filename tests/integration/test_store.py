@@ -150,11 +150,10 @@ def test_query_parameters_reach_postgresql(store: Store, database_url: str) -> N
     assert tables == len(Base.metadata.tables) + 1  # lenspin's tables and Alembic's version table
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_ends_a_statement_or_a_quiet_transaction_that_holds_locks_too_long(
-    store: Store, database_url: str
+    store: Store,
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("these time-outs are PostgreSQL's")
     with store.engine.connect() as connection:
         show = connection.exec_driver_sql
         # What the server itself applies to lenspin's sessions, not what was asked for.
