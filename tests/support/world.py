@@ -135,7 +135,7 @@ def _drop_schema(engine: Engine, schema: str) -> None:
             f"{schema} could not be dropped: sessions still held locks in it, ended now: "
             + "; ".join(
                 f"pid {h.pid} of {h.application_name or 'a lenspin process'} ({h.state} since "
-                f"{h.state_change:%H:%M:%S}, last statement {h.query!r})"
+                f"{h.state_change or '?'}, last statement {h.query!r})"
                 for h in holders
             ),
             stacklevel=1,
