@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,10 +14,10 @@ from sqlalchemy import select
 from bot.accounts import Accounts
 from bot.connect import MOST_TRIES, Connected, ConnectLinks, TryFailed, token_hash
 from bot.domain import ConnectLink, Policy, Requester
-from bot.store import Keyring, Store
+from bot.store import Store
 from bot.store.connect_links import DatabaseConnectLinks
 from bot.store.models import ConnectLinkRow
-from tests.support import DATABASE_KINDS, ENCRYPTION_KEY, database_dump, fresh_database
+from tests.support import database_dump
 from tests.support.doubles import MemoryRescue
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -26,27 +26,6 @@ TECH = Requester("T1", "U1", "E1")
 DEADLINE = 20.0
 
 OpenStore = Callable[[], Store]
-
-
-@pytest.fixture(params=DATABASE_KINDS)
-def url(request: pytest.FixtureRequest) -> str:
-    """A fresh, migrated database: a SQLite file or a PostgreSQL schema of its own."""
-    return fresh_database(request.param)
-
-
-@pytest.fixture
-def open_store(url: str) -> Iterator[OpenStore]:
-    """Opens Stores on the test database: each is one process's view of it."""
-    opened: list[Store] = []
-
-    def open_() -> Store:
-        store = Store.from_url(url, Keyring.from_setting(ENCRYPTION_KEY))
-        opened.append(store)
-        return store
-
-    yield open_
-    for store in opened:
-        store.engine.dispose()
 
 
 def link(name: str, *, expires_at: datetime = NOW + timedelta(minutes=10)) -> ConnectLink:
@@ -191,9 +170,7 @@ def test_purging_deletes_links_expired_before_the_cutoff_and_keeps_the_rest(
     assert hashes(store) == [alive.token_hash]
 
 
-def test_the_database_holds_the_tokens_hash_never_the_token(
-    url: str, open_store: OpenStore
-) -> None:
+def test_the_database_holds_the_tokens_hash_never_the_token(open_store: OpenStore) -> None:
     store = open_store()
     rescue = MemoryRescue()
     account = rescue.add_account("own-code", email="tech@example.com", login="right-password")
@@ -218,7 +195,7 @@ def test_the_database_holds_the_tokens_hash_never_the_token(
         Connected(TECH, account)
     )
     assert isinstance(links.connect(second, code="not-a-code"), TryFailed)
-    dump = database_dump(url)
+    dump = database_dump(store.engine.url.render_as_string(hide_password=False))
     for token in tokens:
         assert token_hash(token) in dump
         assert token not in dump
