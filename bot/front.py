@@ -36,8 +36,8 @@ STOP_WAIT = 10.0
 # How often a worker whose database is away tries to start again, while another one serves.
 RETRY_EVERY = 1.0
 WORKER_WAITS = (
-    "A new lenspin worker cannot use the database yet; it tries again every second while the "
-    "others serve."
+    f"A new lenspin worker cannot use the database yet; it tries again every {RETRY_EVERY:g} s "
+    "while the others serve."
 )
 WORKER_SERVES = "The database answers again: the new lenspin worker serves."
 
