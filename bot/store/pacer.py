@@ -8,7 +8,17 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
-from sqlalchemy import Connection, Double, Engine, cast, extract, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Double,
+    Engine,
+    bindparam,
+    cast,
+    extract,
+    func,
+    select,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.domain import StoreError
@@ -43,6 +53,19 @@ class DatabasePacer:
         # holds anything that could be matched against a guessed auth code.
         self._name = name
         self._guard = guard
+        # Built once, as DatabaseSeats' are: a built statement keeps its cache key.
+        self._last_call = select(PacingRow.last_call).where(PacingRow.key == bindparam("key"))
+        self._lock = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+        # The clock is read after the lock is granted (clock_timestamp, not now(), which is
+        # the transaction's start): one server clock for every dyno, however theirs drift.
+        self._last_and_clock = select(
+            self._last_call.scalar_subquery(),
+            cast(extract("epoch", func.clock_timestamp()), Double),
+        )
+        statement = upsert(engine)(PacingRow)
+        self._record = statement.on_conflict_do_update(
+            index_elements=[PacingRow.key], set_={"last_call": statement.excluded.last_call}
+        )
 
     def wait_turn(self, key: str) -> None:
         """Return once this caller may call: the last call for key is an interval old."""
@@ -64,30 +87,17 @@ class DatabasePacer:
             # with requests queued leaves nothing for the next one to wait on. A time ahead of
             # now means the clock was set back: waiting for it could take hours, so go.
             if last is None or last > now or now >= last + self._interval - _SLACK:
-                statement = upsert(connection)(PacingRow).values(key=key, last_call=now)
-                connection.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[PacingRow.key],
-                        set_={"last_call": statement.excluded.last_call},
-                    )
-                )
+                connection.execute(self._record, {"key": key, "last_call": now})
                 return None
             return last + self._interval - now
 
     def _lock_and_read(self, connection: Connection, key: str) -> tuple[float | None, float]:
-        last_call = select(PacingRow.last_call).where(PacingRow.key == key)
         if connection.dialect.name == "sqlite":
             # BEGIN IMMEDIATE already holds the lock; SQLite is one machine, so its clock is ours.
-            return connection.execute(last_call).scalar_one_or_none(), time.time()
-        connection.execute(select(func.pg_advisory_xact_lock(lock_id(key))))
-        # The clock is read after the lock is granted (clock_timestamp, not now(), which is
-        # the transaction's start): one server clock for every dyno, however theirs drift.
-        row = connection.execute(
-            select(
-                last_call.scalar_subquery(),
-                cast(extract("epoch", func.clock_timestamp()), Double),
-            )
-        ).one()
+            last: float | None = connection.execute(self._last_call, {"key": key}).scalar()
+            return last, time.time()
+        connection.execute(self._lock, {"lock": lock_id(key)})
+        row = connection.execute(self._last_and_clock, {"key": key}).one()
         return row[0], row[1]
 
 
