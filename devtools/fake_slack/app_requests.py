@@ -231,7 +231,7 @@ class AppRequests:
         resp = self._session().post(app_url, data=body, headers=headers, timeout=timeout)
         text = resp.text  # read in full before timing: elapsed covers the whole response
         elapsed = time.monotonic() - started
-        return AppResponse(resp.status_code, text, dict(resp.headers), elapsed)
+        return AppResponse(resp.status_code, text, dict(resp.headers), elapsed, sent_at=started)
 
     def close(self) -> None:
         """Close every thread's session."""

@@ -58,6 +58,8 @@ class AppResponse:
     body: str
     headers: dict[str, str]
     elapsed: float
+    # When the request left, on time.monotonic(): after the payload was built and signed.
+    sent_at: float = 0.0
 
     def json(self) -> Any:
         """The body decoded as JSON (Bolt answers view_submission errors this way)."""

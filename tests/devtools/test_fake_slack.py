@@ -695,11 +695,15 @@ def bolt_app(fake: FakeSlack) -> Iterator[BoltApp]:
 
 
 def test_send_command_reaches_the_handler(fake: FakeSlack, bolt_app: BoltApp) -> None:
+    before = time.monotonic()
     response, trigger_id, response_url = fake.send_command(
         bolt_app.url, user_id=USER, text="123456", channel_id="C0SUPPORT"
     )
+    after = time.monotonic()
     assert response.status == 200
     assert response.elapsed > 0
+    # The benchmark times a submission from when its request left.
+    assert before <= response.sent_at <= response.sent_at + response.elapsed <= after
     call = fake.wait_for_call("views.open")
     assert call.args["trigger_id"] == trigger_id
     assert call.args["view"]["private_metadata"] == "C0SUPPORT"
