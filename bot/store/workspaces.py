@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, delete, insert, select
+from sqlalchemy import ColumnElement, Engine, bindparam, delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.domain import Installation, Policy, PolicyChange, Requester, Workspace
@@ -47,6 +47,10 @@ class DatabaseWorkspaces:
         self._reader = engine
         self._keyring = keyring
         self._guard = guard
+        # Read before every request's ack when serving several workspaces: built once, as
+        # the PIN path's statements are (bot/store/seats.py).
+        self._installation = select(InstallationRow).where(*one_workspace(InstallationRow))
+        self._policy = select(WorkspaceSettingsRow).where(*one_workspace(WorkspaceSettingsRow))
 
     # Installs
 
@@ -64,9 +68,8 @@ class DatabaseWorkspaces:
 
     def find_installation(self, workspace: Workspace) -> Installation | None:
         """The install of exactly this workspace or org, or None."""
-        statement = select(InstallationRow).where(*exactly(workspace, InstallationRow))
         with self._guard(), self._reader.connect() as connection:
-            row = connection.execute(statement).first()
+            row = connection.execute(self._installation, _ids(workspace)).first()
         return None if row is None else _installation(row._mapping, self._keyring)
 
     def installations(self) -> list[Installation]:
@@ -103,9 +106,8 @@ class DatabaseWorkspaces:
 
     def get_policy(self, workspace: Workspace) -> Policy | None:
         """The settings this workspace's admins saved, or None if they saved none."""
-        statement = select(WorkspaceSettingsRow).where(*exactly(workspace, WorkspaceSettingsRow))
         with self._guard(), self._reader.connect() as connection:
-            row = connection.execute(statement).first()
+            row = connection.execute(self._policy, _ids(workspace)).first()
         return None if row is None else _policy(row._mapping, self._keyring)
 
     def save_policy(self, workspace: Workspace, policy: Policy, change: PolicyChange) -> None:
@@ -197,6 +199,18 @@ def scope(
 def exactly(workspace: Workspace, table: Any) -> tuple[ColumnElement[bool], ...]:
     """The rows of exactly this workspace or org in a table with enterprise_id and team_id."""
     return (table.enterprise_id == workspace.enterprise_id, table.team_id == workspace.team_id)
+
+
+def one_workspace(table: Any) -> tuple[ColumnElement[bool], ...]:
+    """exactly()'s condition with the ids left as parameters, for a statement built once."""
+    return (
+        table.enterprise_id == bindparam("enterprise_id"),
+        table.team_id == bindparam("team_id"),
+    )
+
+
+def _ids(workspace: Workspace) -> dict[str, str]:
+    return {"enterprise_id": workspace.enterprise_id, "team_id": workspace.team_id}
 
 
 def _seal(text: str, keyring: Keyring) -> str:
