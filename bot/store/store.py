@@ -52,8 +52,8 @@ class Store:
         self._reading = sessionmaker(engine, expire_on_commit=False)
         self._immediate = immediate(engine)
         self._writing = sessionmaker(self._immediate, expire_on_commit=False)
-        # The PIN path's reads and writes, built once and run without the ORM: SQLAlchemy
-        # keeps a built statement's cache key, and the two halved a PIN's cost here.
+        # The PIN path's read and write, built once and run without the ORM: SQLAlchemy keeps
+        # a built statement's cache key, and building each anew was most of their cold cost.
         self._link = select(LinkRow.__table__).where(
             LinkRow.team_id == bindparam("team_id"), LinkRow.user_id == bindparam("user_id")
         )
