@@ -123,7 +123,7 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
     overhead = sub["overhead_p50_s"]
     out.append(
         (
-            "PIN overhead p50 (submit -> message, minus Rescue's 300 ms)",
+            "PIN overhead p50 (request sent -> message, minus Rescue's 300 ms)",
             _ms(overhead),
             "-",
             "-",
